@@ -1,0 +1,80 @@
+"""Train a PPO teacher with rsl_rl on an Isaac Lab task.
+
+Example:
+    python scripts/train.py --task Isaac-Quadcopter-Point-Ctrl-v0 --num_envs 256 --max_iterations 150 --device cpu
+    python scripts/train.py --task Isaac-Quadcopter-Point-Ctrl-v0 agent.algorithm.learning_rate=3e-4 scene.num_envs=64
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from isaaclab_distill.utils.cli import add_env_args, apply_env_args, cli_main, configure_threads, parse_args
+
+configure_threads()
+
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+add_env_args(parser)
+parser.add_argument("--agent", type=str, default="rsl_rl_cfg_entry_point", help="Agent config registry key.")
+parser.add_argument("--max_iterations", type=int, default=None, help="PPO iterations to run.")
+parser.add_argument("--experiment_name", type=str, default=None, help="Folder under logs/rsl_rl/.")
+parser.add_argument("--run_name", type=str, default=None, help="Suffix of the run folder.")
+parser.add_argument("--resume", action="store_true", help="Continue from --checkpoint, else the newest run.")
+parser.add_argument("--checkpoint", type=str, default=None, help="model_*.pt file or a run directory.")
+args_cli = parse_args(parser)
+
+import gymnasium as gym  # noqa: E402
+
+from isaaclab.app import launch_simulation  # noqa: E402
+from isaaclab.utils import to_dict  # noqa: E402
+
+from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, check_rsl_rl_version, handle_deprecated_rsl_rl_cfg  # noqa: E402
+
+from isaaclab_distill.rl import TeacherRunner  # noqa: E402
+from isaaclab_distill.utils import UserError, hydra_task_config  # noqa: E402
+from isaaclab_distill.utils.runs import dump_params, make_run_dir, resolve_checkpoint  # noqa: E402
+
+
+@cli_main
+@hydra_task_config(args_cli.task, args_cli.agent)
+def main(env_cfg, agent_cfg) -> None:
+    """Resolved configs -> env -> rsl_rl wrapper -> PPO runner -> learn."""
+    # 1. flags win over config defaults and overrides; bad values fail before the simulator starts
+    apply_env_args(args_cli, env_cfg, agent_cfg)
+    if args_cli.max_iterations is not None:
+        if args_cli.max_iterations <= 0:
+            raise UserError(f"--max_iterations must be positive, got {args_cli.max_iterations}")
+        agent_cfg.max_iterations = args_cli.max_iterations
+    if args_cli.experiment_name:
+        agent_cfg.experiment_name = args_cli.experiment_name
+    agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
+    resume_path = None
+    if args_cli.resume or args_cli.checkpoint:
+        resume_path = resolve_checkpoint(args_cli.checkpoint or os.path.join("logs", "rsl_rl", agent_cfg.experiment_name))
+
+    # 2. run directory: logs/rsl_rl/<experiment>/<timestamp>
+    log_dir = make_run_dir("rsl_rl", agent_cfg.experiment_name, args_cli.run_name or agent_cfg.run_name or None)
+    env_cfg.log_dir = log_dir
+    print(f"[INFO] logging to {log_dir}")
+
+    with launch_simulation(env_cfg, args_cli):
+        # 3. environment, wrapped for rsl_rl
+        env = RslRlVecEnvWrapper(gym.make(args_cli.task, cfg=env_cfg), clip_actions=agent_cfg.clip_actions)
+        try:
+            # 4. PPO runner (rsl_rl's, with atomic checkpoint writes)
+            runner = TeacherRunner(env, to_dict(agent_cfg), log_dir=log_dir, device=agent_cfg.device)
+            if resume_path:
+                print(f"[INFO] resuming from {resume_path}")
+                runner.load(resume_path, map_location=agent_cfg.device)
+            dump_params(log_dir, env_cfg, agent_cfg)
+            start = time.time()
+            runner.learn(agent_cfg.max_iterations)
+            print(f"[INFO] training took {time.time() - start:.1f} s; checkpoints in {log_dir}")
+        finally:
+            env.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""Crazyflie-sized quadcopter (30 g primitive body): gym registrations."""
+
+import gymnasium as gym
+
+from . import agents
+
+_ENV = "isaaclab_distill.tasks.quadcopter"
+
+for task_id, env_cfg in (
+    ("Isaac-Quadcopter-Point-Ctrl-v0", "QuadcopterEnvCfg"),
+    ("Isaac-Quadcopter-Point-Ctrl-Play-v0", "QuadcopterEnvCfg_PLAY"),
+    ("Isaac-Quadcopter-Point-Ctrl-Motor-v0", "QuadcopterMotorEnvCfg"),
+):
+    gym.register(
+        id=task_id,
+        entry_point=f"{_ENV}.quadcopter_env:QuadcopterEnv",
+        disable_env_checker=True,
+        kwargs={
+            "env_cfg_entry_point": f"{_ENV}.quadcopter_env_cfg:{env_cfg}",
+            "rsl_rl_cfg_entry_point": f"{agents.__name__}.rsl_rl_ppo_cfg:QuadcopterPPORunnerCfg",
+            "distillation_cfg_entry_point": f"{agents.__name__}.distillation_cfg:QuadcopterDistillationCfg",
+            "default_agent": "rsl_rl",
+        },
+    )

@@ -1,0 +1,1 @@
+"""Agent configurations (rsl_rl PPO teacher, distillation student) for the quadcopter."""

@@ -1,0 +1,158 @@
+"""Quadcopter point-control environment (direct workflow)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from isaaclab.assets import RigidObject
+from isaaclab.envs import DirectRLEnv
+from isaaclab.utils.math import subtract_frame_transforms
+
+from . import mdp
+from .quadcopter_env_cfg import QuadcopterEnvCfg
+
+
+class QuadcopterEnv(DirectRLEnv):
+    """A rigid body driven by an external body-frame wrench, rewarded for reaching a goal position.
+
+    Each episode samples mass, thrust-to-weight and motor time constant. Commands pass through a first-order
+    motor lag every physics step. See :mod:`.quadcopter_env_cfg` for the observation layout.
+    """
+
+    cfg: QuadcopterEnvCfg
+
+    def __init__(self, cfg: QuadcopterEnvCfg, render_mode: str | None = None, **kwargs):
+        if cfg.action_mode not in ("wrench", "motor"):
+            raise ValueError(f"action_mode must be 'wrench' or 'motor', got {cfg.action_mode!r}")
+        super().__init__(cfg, render_mode, **kwargs)
+        self.robot: RigidObject = self.scene["robot"]
+        n, dev = self.num_envs, self.device
+        self._actions = torch.zeros(n, 4, device=dev)
+        self._motor_state = torch.zeros(n, 4, device=dev)  # lagged command, same units as the actions
+        self._forces = torch.zeros(n, 1, 3, device=dev)
+        self._torques = torch.zeros(n, 1, 3, device=dev)
+        self._goal_w = torch.zeros(n, 3, device=dev)
+        # nominal physical properties, and the per-env randomised dynamics
+        self._default_mass = self.robot.data.body_mass.torch.clone().reshape(n, 1)  # (N, 1) [kg]
+        self._default_inertia = self.robot.data.body_inertia.torch.clone().reshape(n, 1, 9)
+        self._gravity = float(torch.tensor(self.sim.cfg.gravity).norm())
+        self._mass_scale = torch.ones(n, device=dev)
+        self._thrust_to_weight = torch.full((n,), sum(cfg.dynamics.thrust_to_weight_range) / 2, device=dev)
+        self._motor_tau = torch.full((n,), sum(cfg.dynamics.motor_time_constant_range) / 2, device=dev)
+        self._episode_sums = {k: torch.zeros(n, device=dev) for k in ("lin_vel", "ang_vel", "distance_to_goal")}
+
+    # -- actions
+
+    def _pre_physics_step(self, actions: torch.Tensor):
+        self._actions = actions.clamp(-1.0, 1.0)
+
+    def _apply_action(self):
+        # first-order motor lag, integrated at the physics rate
+        self._motor_state = mdp.first_order_lag(self._motor_state, self._actions, self.physics_dt, self._motor_tau)
+        max_thrust = self._thrust_to_weight * self._default_mass[:, 0] * self._gravity  # nominal mass: the
+        if self.cfg.action_mode == "wrench":  # heavier bodies get the same rotors, so less margin
+            thrust = max_thrust * (self._motor_state[:, 0] + 1.0) / 2.0
+            moments = self.cfg.moment_scale * self._motor_state[:, 1:]
+        else:
+            motor_thrusts = (max_thrust / 4.0).unsqueeze(-1) * (self._motor_state + 1.0) / 2.0
+            wrench = mdp.motor_mixer(motor_thrusts, self.cfg.arm_length, self.cfg.yaw_torque_coef)
+            thrust, moments = wrench[:, 0], wrench[:, 1:]
+        self._forces[:, 0, 2] = thrust
+        self._torques[:, 0, :] = moments
+        self.robot.permanent_wrench_composer.set_forces_and_torques_index(
+            forces=self._forces, torques=self._torques, body_ids=[0]
+        )
+
+    # -- MDP
+
+    def _get_observations(self) -> dict:
+        d = self.robot.data
+        goal_b, _ = subtract_frame_transforms(d.root_pos_w.torch, d.root_quat_w.torch, self._goal_w)
+        policy = torch.cat([d.root_ang_vel_b.torch, d.projected_gravity_b.torch, goal_b, self._actions], dim=-1)
+        rng = self.cfg.dynamics
+        params = torch.stack(
+            [
+                _normalize(self._mass_scale, rng.mass_scale_range),
+                _normalize(self._thrust_to_weight, rng.thrust_to_weight_range),
+                _normalize(self._motor_tau, rng.motor_time_constant_range),
+            ],
+            dim=-1,
+        )
+        teacher = torch.cat([policy, d.root_lin_vel_b.torch, params], dim=-1)
+        return {"policy": policy, "teacher": teacher}
+
+    def _get_rewards(self) -> torch.Tensor:
+        d = self.robot.data
+        terms = {
+            "lin_vel": mdp.squared_norm(d.root_lin_vel_b.torch) * self.cfg.lin_vel_reward_scale,
+            "ang_vel": mdp.squared_norm(d.root_ang_vel_b.torch) * self.cfg.ang_vel_reward_scale,
+            "distance_to_goal": mdp.distance_to_goal_tanh(d.root_pos_w.torch, self._goal_w, self.cfg.distance_to_goal_std)
+            * self.cfg.distance_to_goal_reward_scale,
+        }
+        reward = torch.zeros(self.num_envs, device=self.device)
+        for name, value in terms.items():
+            value = value * self.step_dt
+            self._episode_sums[name] += value
+            reward += value
+        return reward
+
+    def _get_dones(self) -> tuple[torch.Tensor, torch.Tensor]:
+        d = self.robot.data
+        time_out = self.episode_length_buf >= self.max_episode_length - 1
+        height = d.root_pos_w.torch[:, 2] - self.scene.env_origins[:, 2]
+        out_of_bounds = (height < self.cfg.min_height) | (height > self.cfg.max_height)
+        spin = torch.linalg.norm(d.root_ang_vel_b.torch, dim=-1) > self.cfg.max_ang_vel
+        return out_of_bounds | spin, time_out
+
+    def _reset_idx(self, env_ids: Sequence[int] | torch.Tensor | None):
+        if env_ids is None:
+            env_ids = torch.arange(self.num_envs, device=self.device)
+        env_ids = torch.as_tensor(env_ids, device=self.device, dtype=torch.long)
+
+        # episode statistics of the envs that end here
+        d = self.robot.data
+        final_distance = torch.linalg.norm(self._goal_w[env_ids] - d.root_pos_w.torch[env_ids], dim=-1)
+        log = {f"Episode_Reward/{k}": v[env_ids].mean() / self.max_episode_length_s for k, v in self._episode_sums.items()}
+        log["Metrics/final_distance_to_goal"] = final_distance.mean()
+        self.extras["log"] = log
+        for v in self._episode_sums.values():
+            v[env_ids] = 0.0
+
+        self.robot.reset(env_ids)
+        super()._reset_idx(env_ids)
+        if self.cfg.spread_initial_episodes and len(env_ids) == self.num_envs:
+            self.episode_length_buf[:] = torch.randint_like(self.episode_length_buf, high=int(self.max_episode_length))
+
+        # new dynamics
+        n, rng = len(env_ids), self.cfg.dynamics
+        self._mass_scale[env_ids] = mdp.sample_uniform(rng.mass_scale_range, n, self.device)
+        self._thrust_to_weight[env_ids] = mdp.sample_uniform(rng.thrust_to_weight_range, n, self.device)
+        self._motor_tau[env_ids] = mdp.sample_uniform(rng.motor_time_constant_range, n, self.device)
+        scale = self._mass_scale[env_ids].unsqueeze(-1)
+        self.robot.set_masses_index(masses=self._default_mass[env_ids] * scale, env_ids=env_ids)
+        self.robot.set_inertias_index(
+            inertias=self._default_inertia[env_ids] * scale.unsqueeze(-1), env_ids=env_ids
+        )
+        self._actions[env_ids] = 0.0
+        self._motor_state[env_ids] = 0.0
+
+        # new goal, and the body back at its spawn pose
+        origins = self.scene.env_origins[env_ids]
+        self._goal_w[env_ids, :2] = origins[:, :2] + torch.empty(n, 2, device=self.device).uniform_(
+            *self.cfg.goal_xy_range
+        )
+        self._goal_w[env_ids, 2] = origins[:, 2] + mdp.sample_uniform(self.cfg.goal_z_range, n, self.device)
+        root_pose = self.robot.data.default_root_pose.torch[env_ids].clone()
+        root_pose[:, :3] += origins
+        self.robot.write_root_pose_to_sim_index(root_pose=root_pose, env_ids=env_ids)
+        self.robot.write_root_velocity_to_sim_index(
+            root_velocity=self.robot.data.default_root_vel.torch[env_ids].clone(), env_ids=env_ids
+        )
+
+
+def _normalize(x: torch.Tensor, bounds: tuple[float, float]) -> torch.Tensor:
+    """Affine map of ``bounds`` onto [-1, 1] (0 when the range is degenerate)."""
+    low, high = bounds
+    return (2.0 * (x - low) / (high - low) - 1.0) if high > low else torch.zeros_like(x)

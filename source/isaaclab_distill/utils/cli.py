@@ -1,0 +1,108 @@
+"""Command-line plumbing shared by the scripts: common flags, early validation, one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from .errors import UserError
+
+
+def configure_threads() -> None:
+    """Use one intra-op thread: on small CPU boxes the simulator and torch otherwise fight over cores."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+
+def add_env_args(parser: argparse.ArgumentParser, default_task: str | None = None) -> None:
+    """Flags every script takes: task, env count, seed, device, video."""
+    parser.add_argument("--task", type=str, default=default_task, required=default_task is None, help="Gym task id.")
+    parser.add_argument("--num_envs", type=int, default=None, help="Number of parallel environments.")
+    parser.add_argument("--seed", type=int, default=None, help="Random seed of the env and the agent.")
+    parser.add_argument("--device", type=str, default=None, help="Simulation and training device: cpu or cuda:0.")
+    parser.add_argument("--video", action="store_true", default=False, help="Record mp4 videos.")
+    parser.add_argument("--video_length", type=int, default=200, help="Length of each recorded video [steps].")
+    parser.add_argument("--video_interval", type=int, default=2000, help="Steps between recordings.")
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse known flags; the remainder (Hydra overrides, preset selectors) is left in ``sys.argv``."""
+    from isaaclab_tasks.utils import setup_preset_cli
+
+    args, remaining = setup_preset_cli(parser, argv)
+    sys.argv = [sys.argv[0]] + remaining
+    try:
+        validate_env_args(args)
+    except UserError as err:
+        exit_with_error(err)
+    return args
+
+
+def exit_with_error(err: BaseException) -> None:
+    """Print ``error: <message>`` on stderr and exit with status 2 (no traceback)."""
+    print(f"error: {err}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def validate_env_args(args: argparse.Namespace) -> None:
+    """Reject bad flag values before anything heavy starts."""
+    if getattr(args, "num_envs", None) is not None and args.num_envs <= 0:
+        raise UserError(f"--num_envs must be a positive integer, got {args.num_envs}")
+    if getattr(args, "video_length", 1) <= 0:
+        raise UserError(f"--video_length must be positive, got {args.video_length}")
+    if getattr(args, "device", None):
+        check_device(args.device)
+
+
+def check_device(device: str) -> None:
+    """Fail early with a hint when a CUDA device is requested on a machine without one."""
+    import torch
+
+    if device == "cpu":
+        return
+    if not device.startswith("cuda"):
+        raise UserError(f"unknown device '{device}': use cpu or cuda:<index>")
+    if not torch.cuda.is_available():
+        raise UserError(f"device '{device}' requested but CUDA is not available here: use --device cpu")
+    index = int(device.split(":", 1)[1]) if ":" in device else 0
+    if index >= torch.cuda.device_count():
+        raise UserError(f"device '{device}' does not exist: this machine has {torch.cuda.device_count()} GPU(s)")
+
+
+def apply_env_args(args: argparse.Namespace, env_cfg: Any, agent_cfg: Any | None = None) -> None:
+    """Write the common flags into the resolved configs (flags win over the config defaults)."""
+    if args.num_envs is not None:
+        env_cfg.scene.num_envs = args.num_envs
+    if args.device is not None:
+        env_cfg.sim.device = args.device
+    if agent_cfg is not None and hasattr(agent_cfg, "device"):
+        agent_cfg.device = env_cfg.sim.device
+    if args.seed is not None:
+        if agent_cfg is not None and hasattr(agent_cfg, "seed"):
+            agent_cfg.seed = args.seed
+        env_cfg.seed = args.seed
+    elif agent_cfg is not None and hasattr(agent_cfg, "seed"):
+        env_cfg.seed = agent_cfg.seed
+    check_device(env_cfg.sim.device)
+
+
+def cli_main(func: Callable[..., Any]) -> Callable[..., None]:
+    """Run a script's ``main`` turning :class:`UserError` into one ``error:`` line and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs) -> None:
+        try:
+            func(*args, **kwargs)
+        except UserError as err:
+            exit_with_error(err)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            raise SystemExit(130) from None
+
+    return wrapper

@@ -1,0 +1,213 @@
+"""``@hydra_task_config``: resolve a task's env and agent configs with command-line overrides.
+
+Isaac Lab 3.0 removed ``isaaclab_tasks.utils.hydra_task_config``; this is its replacement on top of
+:func:`isaaclab_tasks.utils.resolve_task_config` (preset selection: ``presets=``, ``physics=``, ``renderer=``)
+and :func:`isaaclab_tasks.utils.setup_preset_cli` (argument split, done by the script).
+
+Why not hand every override to ``resolve_task_config``: in 3.0 it ``setattr``s ``env.*``/``agent.*`` literals
+without checks, so a typo (``env.scene.num_env=64``) silently adds an attribute and ``num_envs=abc`` silently
+sets a string. Here every scalar override is checked against the resolved config (known key, compatible type)
+and rejected with one line naming the closest valid key. The short form of the original docs
+(``scene.num_envs=64``) is accepted and routed to ``env.`` or ``agent.`` by which config has that key.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import functools
+import importlib.metadata
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import gymnasium as gym
+
+from isaaclab_tasks.utils import PresetCfg, resolve_task_config
+from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
+
+from .errors import UserError
+
+PRESET_SELECTORS = ("presets", "physics", "renderer")
+_LITERALS = {"true": True, "false": False, "none": None, "null": None}
+
+
+def hydra_task_config(
+    task_name: str, agent_cfg_entry_point: str | None, play_mode: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate ``main(env_cfg, agent_cfg)`` so that it receives the resolved configs of ``task_name``.
+
+    The overrides are read from ``sys.argv[1:]`` when the decorated function is called (scripts assign the
+    remainder of ``setup_preset_cli`` to ``sys.argv`` first, as in Isaac Lab's own scripts).
+
+    Args:
+        task_name: Registered gym id, e.g. ``Isaac-Quadcopter-Point-Ctrl-v0``.
+        agent_cfg_entry_point: Registry key of the agent config, e.g. ``rsl_rl_cfg_entry_point``; None for none.
+        play_mode: Apply the env config's ``play_mode()`` settings.
+
+    Raises:
+        UserError: Unknown task, unknown override key or ill-typed value.
+    """
+
+    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            env_cfg, agent_cfg = load_task_configs(task_name, agent_cfg_entry_point, sys.argv[1:], play_mode)
+            return func(env_cfg, agent_cfg, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def load_task_configs(
+    task_name: str, agent_cfg_entry_point: str | None, overrides: Sequence[str] = (), play_mode: bool = False
+) -> tuple[Any, Any]:
+    """Resolve ``(env_cfg, agent_cfg)`` of a task with presets and validated scalar overrides applied."""
+    check_task_name(task_name)
+    if agent_cfg_entry_point and agent_cfg_entry_point not in gym.spec(task_name).kwargs:
+        raise UserError(f"task '{task_name}' has no agent config '{agent_cfg_entry_point}'")
+    raw_env = load_cfg_from_registry(task_name, "env_cfg_entry_point")
+    raw_agent = load_cfg_from_registry(task_name, agent_cfg_entry_point) if agent_cfg_entry_point else None
+    selectors, scalars = [], []
+    for token in overrides:
+        key, value = _split(token)
+        if key in PRESET_SELECTORS:
+            selectors.append(token)
+            continue
+        path = _qualify(key, raw_env, raw_agent)
+        # a string aimed at a PresetCfg node selects one of its alternatives (e.g. env.sim.physics=newton_featherstone)
+        target = _lookup({"env": raw_env, "agent": raw_agent}, path)
+        if isinstance(target, PresetCfg):
+            selectors.append(f"{path}={value}")
+        else:
+            scalars.append((path, value))
+    try:
+        env_cfg, agent_cfg = resolve_task_config(task_name, agent_cfg_entry_point, play_mode, overrides=selectors)
+    except ValueError as err:
+        raise UserError(str(err).strip().splitlines()[0]) from None
+    for path, value in scalars:
+        apply_override({"env": env_cfg, "agent": agent_cfg}, path, value)
+    return env_cfg, agent_cfg
+
+
+def register_tasks() -> None:
+    """Import every package that declares the ``isaaclab.tasks`` entry point (this extension among them)."""
+    for entry_point in importlib.metadata.entry_points(group="isaaclab.tasks"):
+        entry_point.load()
+
+
+def check_task_name(task_name: str) -> None:
+    """Raise a :class:`UserError` suggesting close matches when ``task_name`` is not registered."""
+    register_tasks()
+    if task_name in gym.registry:
+        return
+    close = difflib.get_close_matches(task_name, list(gym.registry), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; list them with scripts/list_envs.py"
+    raise UserError(f"unknown task '{task_name}'{hint}")
+
+
+def apply_override(roots: Mapping[str, Any], path: str, raw_value: str) -> None:
+    """Set ``path`` (``env.a.b`` / ``agent.a.b``) to ``raw_value`` after checking the key and the type."""
+    *parents, leaf = path.split(".")
+    node = _lookup(roots, ".".join(parents))
+    fields = _fields(node)
+    if leaf not in fields:
+        raise UserError(f"unknown override key '{path}'{_suggest(leaf, fields, '.'.join(parents))}")
+    current = node[leaf] if isinstance(node, Mapping) else getattr(node, leaf)
+    value = _coerce(path, current, _parse(raw_value))
+    if isinstance(node, dict):
+        node[leaf] = value
+    else:
+        setattr(node, leaf, value)
+
+
+# -- helpers
+
+
+def _split(token: str) -> tuple[str, str]:
+    if "=" not in token or token.startswith(("+", "~")) or token.startswith("-"):
+        raise UserError(f"cannot read argument '{token}': expected a Hydra override 'key=value' or a known --flag")
+    key, value = token.split("=", 1)
+    return key, value
+
+
+def _qualify(key: str, env_cfg: Any, agent_cfg: Any) -> str:
+    """Route the short form ``scene.num_envs`` to ``env.scene.num_envs`` (or ``agent.``) by which config has it."""
+    if key.split(".", 1)[0] in ("env", "agent"):
+        return key
+    head = key.split(".", 1)[0]
+    for name, cfg in (("env", env_cfg), ("agent", agent_cfg)):
+        if cfg is not None and head in _fields(cfg):
+            return f"{name}.{key}"
+    known = _fields(env_cfg) + (_fields(agent_cfg) if agent_cfg is not None else [])
+    raise UserError(f"unknown override key '{key}'{_suggest(head, known, '')}")
+
+
+def _lookup(roots: Mapping[str, Any], path: str) -> Any:
+    node: Any = roots
+    walked = []
+    for part in path.split(".") if path else []:
+        fields = _fields(node)
+        if part not in fields:
+            where = ".".join(walked)
+            raise UserError(f"unknown override key '{path}'{_suggest(part, fields, where)}")
+        node = node[part] if isinstance(node, Mapping) else getattr(node, part)
+        walked.append(part)
+    return node
+
+
+def _fields(node: Any) -> list[str]:
+    if isinstance(node, Mapping):
+        return [str(k) for k in node]
+    if hasattr(node, "__dataclass_fields__"):
+        return list(node.__dataclass_fields__)
+    return []
+
+
+def _suggest(name: str, candidates: Sequence[str], parent: str) -> str:
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    prefix = f"{parent}." if parent else ""
+    if close:
+        return f"; did you mean '{prefix}{close[0]}'?"
+    return f" ('{parent or 'the config'}' has no field '{name}')"
+
+
+def _parse(raw: str) -> Any:
+    if raw.lower() in _LITERALS:
+        return _LITERALS[raw.lower()]
+    try:
+        return ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        return raw
+
+
+def _coerce(path: str, current: Any, value: Any) -> Any:
+    """Check ``value`` against the type of the ``current`` default and convert it where that is lossless."""
+    if current is None or value is None:
+        return value
+
+    def bad(expected: str) -> UserError:
+        return UserError(f"override '{path}={value!r}' has the wrong type: expected {expected}")
+
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    if isinstance(current, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad("an integer")
+        return value
+    if isinstance(current, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad("a number")
+        return float(value)
+    if isinstance(current, str):
+        return value if isinstance(value, str) else str(value)
+    if isinstance(current, (list, tuple)):
+        if not isinstance(value, (list, tuple)):
+            raise bad("a list like [1,2]")
+        return type(current)(value)
+    if isinstance(current, Mapping) or hasattr(current, "__dataclass_fields__"):
+        raise bad(f"one of its fields ({path}.<field>=...) or null")
+    return value
