@@ -115,7 +115,7 @@ def apply_override(roots: Mapping[str, Any], path: str, raw_value: str) -> None:
     if leaf not in fields:
         raise UserError(f"unknown override key '{path}'{_suggest(leaf, fields, '.'.join(parents))}")
     current = node[leaf] if isinstance(node, Mapping) else getattr(node, leaf)
-    value = _coerce(path, current, _parse(raw_value))
+    value = _coerce(f"{path}={raw_value}", current, _parse(raw_value))
     if isinstance(node, dict):
         node[leaf] = value
     else:
@@ -182,13 +182,13 @@ def _parse(raw: str) -> Any:
         return raw
 
 
-def _coerce(path: str, current: Any, value: Any) -> Any:
+def _coerce(token: str, current: Any, value: Any) -> Any:
     """Check ``value`` against the type of the ``current`` default and convert it where that is lossless."""
     if current is None or value is None:
         return value
 
     def bad(expected: str) -> UserError:
-        return UserError(f"override '{path}={value!r}' has the wrong type: expected {expected}")
+        return UserError(f"override '{token}' has the wrong type: expected {expected}")
 
     if isinstance(current, bool):
         if not isinstance(value, bool):
@@ -209,5 +209,5 @@ def _coerce(path: str, current: Any, value: Any) -> Any:
             raise bad("a list like [1,2]")
         return type(current)(value)
     if isinstance(current, Mapping) or hasattr(current, "__dataclass_fields__"):
-        raise bad(f"one of its fields ({path}.<field>=...) or null")
+        raise bad(f"one of its fields ({token.split('=', 1)[0]}.<field>=...) or null")
     return value

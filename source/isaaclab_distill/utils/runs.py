@@ -8,7 +8,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from isaaclab.utils.io import dump_yaml
+import yaml
+
+from isaaclab.utils import to_dict
 
 from .errors import UserError
 
@@ -23,9 +25,29 @@ def make_run_dir(library: str, experiment: str, run_name: str | None = None, roo
 
 
 def dump_params(log_dir: str, env_cfg: Any, agent_cfg: Any) -> None:
-    """Write ``params/env.yaml`` and ``params/agent.yaml`` (Isaac Lab's safe YAML dump of config classes)."""
-    dump_yaml(os.path.join(log_dir, "params", "env.yaml"), env_cfg)
-    dump_yaml(os.path.join(log_dir, "params", "agent.yaml"), agent_cfg)
+    """Write ``params/env.yaml`` and ``params/agent.yaml`` as plain YAML (``yaml.safe_load`` reads them back).
+
+    Isaac Lab's ``dump_yaml`` tags tuples as ``!!python/tuple``, which safe loaders reject; here tuples become
+    lists and callables their ``module:name`` strings, so the files are plain data for any tool.
+    """
+    os.makedirs(os.path.join(log_dir, "params"), exist_ok=True)
+    for name, cfg in (("env", env_cfg), ("agent", agent_cfg)):
+        data = _plain(to_dict(cfg) if not isinstance(cfg, dict) else cfg)
+        with open(os.path.join(log_dir, "params", f"{name}.yaml"), "w") as f:
+            yaml.safe_dump(data, f, sort_keys=False)
+
+
+def _plain(value: Any) -> Any:
+    """Recursively convert a config dict into YAML-safe plain data."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if callable(value):
+        return f"{getattr(value, '__module__', '?')}:{getattr(value, '__qualname__', repr(value))}"
+    return str(value)
 
 
 def resolve_checkpoint(path: str, pattern: str = r"model_(\d+)\.pt") -> str:

@@ -1,0 +1,144 @@
+"""Configuration of the distillation engine (pure data, no behaviour).
+
+Epoch length is defined by a fixed rollout length, :attr:`DistillationCfg.num_steps_per_env`, not by a number of
+completed episodes: every epoch then adds exactly ``num_envs * num_steps_per_env`` transitions, so the dataset growth,
+the time per epoch and the samples/s figure are predictable, and short (failed) episodes are not over-represented the
+way they are when an epoch ends after N completed episodes.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from isaaclab.utils import configclass
+
+
+@configclass
+class StudentCfg:
+    """Student network."""
+
+    class_name: Literal["mlp", "gru", "lstm"] = "mlp"
+    """Architecture: a feed-forward MLP, or a GRU/LSTM followed by an MLP head."""
+
+    hidden_dims: list[int] = [256, 256, 128]
+    """Hidden sizes of the MLP (the head, for recurrent students)."""
+
+    activation: str = "elu"
+    """Activation name understood by :func:`rsl_rl.utils.resolve_nn_activation`."""
+
+    rnn_hidden_dim: int = 256
+    """Hidden size of the GRU/LSTM (ignored for ``"mlp"``)."""
+
+    rnn_num_layers: int = 1
+    """Number of stacked GRU/LSTM layers (ignored for ``"mlp"``)."""
+
+    obs_normalization: bool = True
+    """Normalise the student input with running mean/std (:class:`rsl_rl.modules.EmpiricalNormalization`)."""
+
+
+@configclass
+class MultiTeacherCfg:
+    """Several teachers, each labelling its own group of environments (e.g. one per vehicle model)."""
+
+    selection: Literal["all", "worst_k"] = "all"
+    """``"all"``: every teacher's envs feed the dataset. ``"worst_k"``: only the envs of the ``k`` teachers whose
+    groups got the lowest student evaluation return at the last evaluation (all teachers before the first one)."""
+
+    k: int = 1
+    """Number of teachers kept by ``"worst_k"``."""
+
+    position_offset_correction: bool = False
+    """RAPTOR-style correction: the steady-state position error of each teacher, measured on its own rollouts during
+    the initial teacher evaluation, is subtracted from the position slice of the student observation of that teacher's
+    envs during data collection, so the student learns an offset-free policy. Evaluation rollouts are not corrected."""
+
+    position_obs_slice: tuple[int, int] = (0, 3)
+    """``[start, stop)`` columns of the student observation that hold the position error term."""
+
+    offset_settle_steps: int = 100
+    """Steps after an episode start that are ignored when measuring the steady-state position error."""
+
+
+@configclass
+class DistillationCfg:
+    """Teacher -> student distillation: behaviour cloning with teacher forcing, then DAgger."""
+
+    seed: int = 42
+    """Seed of the trainer's own generators (dataset shuffling, beta mixing)."""
+
+    n_epochs: int = 100
+    """Number of epochs; an epoch is one collection rollout, one training phase and (optionally) one evaluation."""
+
+    num_steps_per_env: int = 64
+    """Rollout length per epoch: every epoch collects ``num_envs * num_steps_per_env`` transitions."""
+
+    num_learning_passes: int = 1
+    """Full passes over the dataset per epoch."""
+
+    batch_size: int = 256
+    """Segments per minibatch (= transitions per minibatch when ``sequence_length == 1``)."""
+
+    sequence_length: int = 1
+    """TBPTT segment length. 1 trains on independent transitions (the stored hidden state is used for recurrent
+    students). Longer trajectories are cut into segments of this length, the shorter tail segment is kept (masked)."""
+
+    shuffle: bool = True
+    """Shuffle segments across the whole dataset each pass."""
+
+    learning_rate: float = 1e-4
+    """Adam learning rate."""
+
+    max_grad_norm: float | None = 1.0
+    """Gradient-norm clip; ``None`` disables clipping."""
+
+    loss: Literal["mse", "huber"] = "mse"
+    """Per-step action loss, averaged over action dimensions and over the valid steps of a minibatch."""
+
+    on_policy: bool = False
+    """Clear the dataset before each collection (train on the last rollout only) instead of aggregating (DAgger)."""
+
+    max_dataset_steps: int = 1_000_000
+    """Dataset bound in transitions (``num_envs * steps``); the oldest steps are dropped first. Must hold at least one
+    rollout, ``num_envs * num_steps_per_env``."""
+
+    epoch_teacher_forcing: int = 50
+    """Epochs ``[0, epoch_teacher_forcing)`` are behaviour cloning: the teacher drives the env. Afterwards the student
+    drives (DAgger) and the teacher only labels, except where beta mixing hands control back to the teacher."""
+
+    beta_start: float = 1.0
+    """Probability that the teacher acts (per env, per step) at the first DAgger epoch."""
+
+    beta_decay: float = 0.9
+    """Per-epoch multiplicative decay of beta after teacher forcing: ``beta = beta_start * beta_decay**(e - e_tf)``."""
+
+    beta_min: float = 0.0
+    """Lower bound of beta."""
+
+    teacher_deterministic: bool = True
+    """The teacher acts with its distribution mean; ``False`` samples from its action distribution."""
+
+    init_student_from_teacher: bool = False
+    """Copy the teacher's weights into the student where shapes allow (see :func:`init_from_teacher`)."""
+
+    teacher_input_indices: list[int] | None = None
+    """Teacher input columns that the student observation corresponds to, used by ``init_student_from_teacher``.
+    ``None`` means the student observation is a prefix of the teacher's."""
+
+    student_obs_group: str = "policy"
+    """Observation group of the env's observation TensorDict fed to the student."""
+
+    eval_interval: int = 1
+    """Evaluate the student every this many epochs (and always after the last epoch)."""
+
+    eval_steps: int = 1000
+    """Cap on the evaluation rollout length. Evaluation resets the env (when it has ``reset()``) and each env
+    contributes its first complete episode, so this should be at least the maximum episode length."""
+
+    save_interval: int = 10
+    """Write ``checkpoint_epoch_{N}.pt`` every this many epochs."""
+
+    student: StudentCfg = StudentCfg()
+    """Student network."""
+
+    multi_teacher: MultiTeacherCfg = MultiTeacherCfg()
+    """Multi-teacher options (ignored with a single teacher, except the position offset correction)."""

@@ -1,0 +1,197 @@
+"""Bounded per-env trajectory dataset for DAgger, kept on the env device.
+
+Storage is a ring buffer over time, shaped ``[C, N, ...]`` (C = capacity in steps per env, N = envs). Every call to
+:meth:`EpisodeDataset.append` writes one step for all envs; when full, the oldest step is overwritten. Each step
+holds the student observation, the teacher action (the label), the done flag returned by the env for that step, a
+validity flag (envs excluded by multi-teacher selection are stored but never trained on), optionally the teacher
+observation, and, for recurrent students, the student hidden state *before* that step.
+
+Trajectories are only continuous inside one collection rollout (the env keeps running during evaluation between
+rollouts), so :meth:`EpisodeDataset.sequences` cuts each rollout of each env into segments of ``seq_len`` steps,
+keeps the shorter tail segment (padded, ``mask == False`` on padding) and never lets a segment cross a rollout
+boundary. Each segment carries the stored hidden state of its first step; inside a segment, ``dones`` tell the
+student where to zero it again. Every stored step therefore appears in exactly one segment per pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class SequenceBatch:
+    """A minibatch of segments. Shapes are ``[T, B, ...]``, or ``[B, ...]`` when ``flat`` (seq_len == 1)."""
+
+    obs: torch.Tensor  # [T, B, D] student observations
+    actions: torch.Tensor  # [T, B, A] teacher actions (labels)
+    dones: torch.Tensor  # [T, B] bool, episode ended after this step
+    mask: torch.Tensor  # [T, B] bool, step is real (not padding) and valid for training
+    h0: torch.Tensor | None  # [K, B, H] stored student hidden state at the first step, or None
+    teacher_obs: torch.Tensor | None = None  # [T, B, Dt]
+    flat: bool = False
+
+    @property
+    def num_valid(self) -> int:
+        """Number of steps that contribute to the loss."""
+        return int(self.mask.sum())
+
+
+class EpisodeDataset:
+    """Ring buffer of per-env trajectories (see module docstring)."""
+
+    def __init__(
+        self,
+        num_envs: int,
+        obs_dim: int,
+        action_dim: int,
+        capacity: int,
+        device: str | torch.device = "cpu",
+        hidden_shape: tuple[int, int] | None = None,
+        teacher_obs_dim: int | None = None,
+    ) -> None:
+        """Allocate the buffers.
+
+        Args:
+            num_envs: N.
+            obs_dim: Student observation size D.
+            action_dim: Action size A.
+            capacity: Steps kept per env (C); ``num_envs * capacity`` transitions in total.
+            device: Device of the buffers (the env device).
+            hidden_shape: ``(K, H)`` of a recurrent student's hidden state ``[K, N, H]``; ``None`` for MLPs.
+            teacher_obs_dim: Also store teacher observations of this size.
+        """
+        if capacity < 1:
+            raise ValueError(f"Dataset capacity must be >= 1 step per env, got {capacity}.")
+        self.num_envs, self.capacity, self.device = num_envs, capacity, torch.device(device)
+        c, n = capacity, num_envs
+        self.obs = torch.zeros(c, n, obs_dim, device=self.device)
+        self.actions = torch.zeros(c, n, action_dim, device=self.device)
+        self.dones = torch.zeros(c, n, dtype=torch.bool, device=self.device)
+        self.valid = torch.ones(c, n, dtype=torch.bool, device=self.device)
+        self.hidden = torch.zeros(c, n, *hidden_shape, device=self.device) if hidden_shape else None  # [C, N, K, H]
+        self.teacher_obs = torch.zeros(c, n, teacher_obs_dim, device=self.device) if teacher_obs_dim else None
+        self.rollout_start = torch.zeros(c, dtype=torch.bool, device=self.device)  # [C] first step of a rollout
+        self._head = 0  # physical index of the oldest step
+        self._len = 0  # stored steps per env
+        self._new_rollout = True
+
+    def __len__(self) -> int:
+        """Stored steps per env."""
+        return self._len
+
+    @property
+    def num_transitions(self) -> int:
+        """Stored transitions (steps x envs), valid or not."""
+        return self._len * self.num_envs
+
+    def clear(self) -> None:
+        """Drop everything (on-policy mode)."""
+        self._head, self._len, self._new_rollout = 0, 0, True
+
+    def start_rollout(self) -> None:
+        """Mark that the next appended step starts a new, non-continuous rollout."""
+        self._new_rollout = True
+
+    def append(
+        self,
+        obs: torch.Tensor,
+        actions: torch.Tensor,
+        dones: torch.Tensor,
+        hidden: torch.Tensor | None = None,
+        valid: torch.Tensor | None = None,
+        teacher_obs: torch.Tensor | None = None,
+    ) -> None:
+        """Store one step for all envs, overwriting the oldest step when full.
+
+        Args:
+            obs: ``[N, D]`` student observations.
+            actions: ``[N, A]`` teacher actions.
+            dones: ``[N]`` done flags returned by the env for this step.
+            hidden: ``[K, N, H]`` student hidden state before this step (recurrent students).
+            valid: ``[N]`` train on this step (default all).
+            teacher_obs: ``[N, Dt]`` teacher observations (only if the dataset stores them).
+        """
+        if self._len < self.capacity:
+            idx = (self._head + self._len) % self.capacity
+            self._len += 1
+        else:  # full: overwrite the oldest step
+            idx = self._head
+            self._head = (self._head + 1) % self.capacity
+        self.obs[idx] = obs
+        self.actions[idx] = actions
+        self.dones[idx] = dones.view(-1).bool()
+        self.valid[idx] = True if valid is None else valid.view(-1).bool()
+        if self.hidden is not None:
+            if hidden is None:
+                raise ValueError("This dataset stores hidden states (recurrent student) but none was given.")
+            self.hidden[idx] = hidden.transpose(0, 1)  # [K, N, H] -> [N, K, H]
+        if self.teacher_obs is not None and teacher_obs is not None:
+            self.teacher_obs[idx] = teacher_obs
+        self.rollout_start[idx] = self._new_rollout
+        self._new_rollout = False
+
+    def _segment_starts(self, seq_len: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Chronological start and length of every segment along time (shared by all envs)."""
+        order = (self._head + torch.arange(self._len, device=self.device)) % self.capacity  # chronological -> physical
+        is_start = self.rollout_start[order].clone()
+        is_start[0] = True  # the oldest kept step always starts a chunk (its predecessor may have been dropped)
+        chunk_starts = torch.nonzero(is_start).flatten().tolist() + [self._len]
+        starts, lengths = [], []
+        for a, b in zip(chunk_starts[:-1], chunk_starts[1:]):
+            for s in range(a, b, seq_len):
+                starts.append(s)
+                lengths.append(min(seq_len, b - s))
+        return torch.tensor(starts, device=self.device), torch.tensor(lengths, device=self.device)
+
+    def sequences(
+        self, seq_len: int, batch_size: int, shuffle: bool = True, generator: torch.Generator | None = None
+    ) -> Iterator[SequenceBatch]:
+        """One pass over the dataset in minibatches of ``batch_size`` segments of ``seq_len`` steps.
+
+        Args:
+            seq_len: Segment length T (1: flat minibatches of transitions).
+            batch_size: Segments per minibatch (the last minibatch may be smaller).
+            shuffle: Random segment order (``generator`` on the CPU controls it).
+            generator: CPU generator for the permutation.
+
+        Yields:
+            :class:`SequenceBatch` (``flat`` with ``[B, ...]`` shapes when ``seq_len == 1``).
+        """
+        if self._len == 0:
+            return
+        starts, lengths = self._segment_starts(seq_len)  # [S]
+        num_seg, n = starts.numel(), self.num_envs
+        # Segment id -> (time segment, env); total S * N segments
+        total = num_seg * n
+        order = torch.randperm(total, generator=generator) if shuffle else torch.arange(total)
+        order = order.to(self.device)
+        steps = torch.arange(seq_len, device=self.device)
+        for i in range(0, total, batch_size):
+            ids = order[i : i + batch_size]  # [B]
+            seg, env = ids // n, ids % n
+            t_chrono = starts[seg].unsqueeze(0) + steps.unsqueeze(1)  # [T, B]
+            real = steps.unsqueeze(1) < lengths[seg].unsqueeze(0)  # [T, B], False on tail padding
+            t_chrono = torch.where(real, t_chrono, starts[seg].unsqueeze(0))  # padding re-reads the first step
+            t_phys = (self._head + t_chrono) % self.capacity
+            env_b = env.unsqueeze(0).expand_as(t_phys)
+            mask = real & self.valid[t_phys, env_b]
+            h0 = None
+            if self.hidden is not None:
+                h0 = self.hidden[t_phys[0], env].transpose(0, 1)  # [B, K, H] -> [K, B, H]
+            batch = SequenceBatch(
+                obs=self.obs[t_phys, env_b],
+                actions=self.actions[t_phys, env_b],
+                dones=self.dones[t_phys, env_b] & real,
+                mask=mask,
+                h0=h0,
+                teacher_obs=self.teacher_obs[t_phys, env_b] if self.teacher_obs is not None else None,
+            )
+            if seq_len == 1:  # flat minibatch of transitions: drop the time axis
+                batch = SequenceBatch(
+                    obs=batch.obs[0], actions=batch.actions[0], dones=batch.dones[0], mask=batch.mask[0], h0=h0,
+                    teacher_obs=None if batch.teacher_obs is None else batch.teacher_obs[0], flat=True,
+                )  # fmt: skip
+            yield batch

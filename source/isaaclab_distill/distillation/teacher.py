@@ -1,0 +1,197 @@
+"""Frozen PPO teacher loaded from an rsl_rl 5.5.1 ``OnPolicyRunner`` checkpoint.
+
+The checkpoint is the dict written by ``OnPolicyRunner.save``: ``PPO.save()`` (``actor_state_dict``,
+``critic_state_dict``, ``optimizer_state_dict`` and, with RND, ``rnd_*``) plus ``iter`` and ``infos``. The actor is
+rebuilt exactly as ``PPO.construct_algorithm`` does it: ``resolve_class(cfg["actor"])`` (``MLPModel`` or
+``RNNModel``), observation sets from ``resolve_obs_groups(obs, cfg["obs_groups"], ["actor", "critic"])``, then
+``actor_class(obs, obs_groups, "actor", num_actions, **actor_cfg)``. Its observation normaliser lives inside the model
+(``obs_normalizer.*`` buffers of ``actor_state_dict``), so it is restored with the weights.
+
+Loading uses ``torch.load(weights_only=True)``. The dicts rsl_rl writes hold only tensors, numbers, strings, lists and
+``None`` (``infos`` is ``None`` unless a caller passes its own objects), which the safe unpickler accepts. If a
+checkpoint carries other pickled objects (e.g. a custom ``infos``), the safe load refuses it and a
+:class:`TeacherLoadError` names the rejected global; pass ``allow_unsafe_pickle=True`` only for files you trust, which
+retries with ``weights_only=False``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import pickle
+from typing import Any
+
+import torch
+import torch.nn as nn
+from rsl_rl.utils import resolve_class, resolve_obs_groups
+from tensordict import TensorDict
+
+from .errors import TeacherLoadError
+
+_LEGACY_MODEL_KEYS = ("stochastic", "init_noise_std", "noise_std_type", "state_dependent_std")
+
+
+def agent_cfg_to_dict(agent_cfg: Any) -> dict:
+    """Plain-dict copy of an rsl_rl runner config (an isaaclab_rl ``RslRl*RunnerCfg`` or its ``to_dict()``)."""
+    if isinstance(agent_cfg, dict):
+        return copy.deepcopy(agent_cfg)
+    from isaaclab.utils import to_dict
+
+    return to_dict(agent_cfg)
+
+
+def actor_cfg_from_agent_cfg(agent_cfg: Any) -> dict:
+    """The ``actor`` model config as rsl_rl 5 expects it (legacy ``stochastic`` fields migrated/removed).
+
+    Mirrors ``isaaclab_rl.rsl_rl.utils._update_distribution_cfg`` so that a config that was not passed through
+    ``handle_deprecated_rsl_rl_cfg`` still builds the same actor.
+    """
+    cfg = agent_cfg_to_dict(agent_cfg)
+    if not isinstance(cfg.get("actor"), dict):
+        raise TeacherLoadError("The agent config has no 'actor' model config; expected an rsl_rl >= 4 runner config.")
+    actor = cfg["actor"]
+    if actor.get("distribution_cfg") is None and actor.get("stochastic") is True:
+        name = "HeteroscedasticGaussianDistribution" if actor.get("state_dependent_std") else "GaussianDistribution"
+        actor["distribution_cfg"] = {
+            "class_name": name, "init_std": actor.get("init_noise_std", 1.0),
+            "std_type": actor.get("noise_std_type", "scalar"),
+        }  # fmt: skip
+    for key in _LEGACY_MODEL_KEYS:
+        actor.pop(key, None)
+    return actor
+
+
+def load_checkpoint_dict(path: str, map_location: str | torch.device, allow_unsafe_pickle: bool = False) -> dict:
+    """``torch.load`` with ``weights_only=True`` and readable errors."""
+    if not os.path.isfile(path):
+        raise TeacherLoadError(f"Teacher checkpoint not found: '{path}'.")
+    try:
+        data = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        if not allow_unsafe_pickle:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
+            raise TeacherLoadError(
+                f"Teacher checkpoint '{path}' contains pickled objects that torch.load(weights_only=True) refuses"
+                f" ({first}). Re-save it with tensors/plain types only, or pass allow_unsafe_pickle=True if you trust"
+                " the file."
+            ) from err
+        data = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as err:  # truncated / not a torch file
+        raise TeacherLoadError(f"Teacher checkpoint '{path}' cannot be read: {err}") from err
+    if not isinstance(data, dict):
+        raise TeacherLoadError(f"Teacher checkpoint '{path}' holds a {type(data).__name__}, expected a dict.")
+    return data
+
+
+def check_state_dict_shapes(model: nn.Module, state: dict[str, torch.Tensor], path: str, what: str) -> None:
+    """Raise :class:`TeacherLoadError` naming checkpoint vs config shapes for every mismatching entry."""
+    expected = model.state_dict()
+    problems = []
+    for key, value in expected.items():
+        if key not in state:
+            problems.append(f"'{key}' missing in checkpoint (config expects {tuple(value.shape)})")
+        elif tuple(state[key].shape) != tuple(value.shape):
+            problems.append(f"'{key}': checkpoint {tuple(state[key].shape)} vs config {tuple(value.shape)}")
+    for key in state:
+        if key not in expected:
+            problems.append(f"'{key}' {tuple(state[key].shape)} in checkpoint but not in config")
+    if problems:
+        raise TeacherLoadError(
+            f"Teacher checkpoint '{path}' does not match the configured {what}: " + "; ".join(problems[:6])
+            + (f"; ... ({len(problems) - 6} more)" if len(problems) > 6 else "")
+        )
+
+
+class Teacher:
+    """A frozen rsl_rl actor that labels (and optionally drives) a fixed batch of envs.
+
+    A recurrent teacher keeps its hidden state per env inside the rsl_rl model (``RNNModel`` stores it); it is zeroed
+    for the envs flagged in ``dones``. Call :meth:`act` with the same batch of envs every step.
+    """
+
+    def __init__(self, model: nn.Module, deterministic: bool = True, name: str = "teacher") -> None:
+        """Wrap an rsl_rl ``MLPModel``/``RNNModel``.
+
+        Args:
+            model: The actor; it is put in eval mode and its parameters frozen.
+            deterministic: Act with the distribution mean (``True``) or sample from it.
+            name: Label used in logs.
+        """
+        self.model = model.eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self.deterministic = deterministic
+        self.name = name
+        self.is_recurrent = bool(getattr(model, "is_recurrent", False))
+
+    @torch.no_grad()
+    def act(self, obs: TensorDict, dones: torch.Tensor | None = None) -> torch.Tensor:
+        """Actions ``[B, A]`` for observations ``obs`` (batch B).
+
+        Args:
+            obs: Observation TensorDict holding at least the teacher's observation groups.
+            dones: ``[B]`` flags of the previous env step; their hidden state is zeroed before acting.
+        """
+        if dones is not None:
+            self.reset(dones)
+        stochastic = not self.deterministic and getattr(self.model, "distribution", None) is not None
+        return self.model(obs, stochastic_output=stochastic)
+
+    def reset(self, dones: torch.Tensor | None = None) -> None:
+        """Zero the hidden state of the envs where ``dones`` is set (all envs when ``None``)."""
+        if not self.is_recurrent:
+            return
+        if dones is None:
+            self.model.reset()
+        else:
+            self.model.reset(dones.view(-1).long())
+
+    @property
+    def obs_groups(self) -> list[str]:
+        """Observation groups the teacher reads."""
+        return list(self.model.obs_groups)
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        path: str,
+        agent_cfg: Any,
+        obs: TensorDict,
+        num_actions: int,
+        device: str | torch.device = "cpu",
+        deterministic: bool = True,
+        allow_unsafe_pickle: bool = False,
+    ) -> Teacher:
+        """Load a PPO actor from an ``OnPolicyRunner`` checkpoint.
+
+        Args:
+            path: ``model_*.pt`` written by rsl_rl's ``OnPolicyRunner.save``.
+            agent_cfg: The runner config the teacher was trained with (``RslRlOnPolicyRunnerCfg`` or a dict with
+                ``actor`` and ``obs_groups``).
+            obs: An observation TensorDict of the env (``env.get_observations()``), used for the input sizes.
+            num_actions: Action size.
+            device: Device of the model.
+            deterministic: Act with the distribution mean.
+            allow_unsafe_pickle: Fall back to ``weights_only=False`` for trusted files with non-tensor pickles.
+
+        Raises:
+            TeacherLoadError: Missing/unreadable file, not a PPO checkpoint, or architecture/obs-size mismatch.
+        """
+        data = load_checkpoint_dict(path, map_location=device, allow_unsafe_pickle=allow_unsafe_pickle)
+        if "actor_state_dict" not in data:
+            kind = f" (kind '{data['kind']}')" if "kind" in data else ""
+            raise TeacherLoadError(
+                f"'{path}' is not an rsl_rl PPO checkpoint{kind}: no 'actor_state_dict' among keys {sorted(data)}."
+            )
+        cfg = agent_cfg_to_dict(agent_cfg)
+        actor_cfg = actor_cfg_from_agent_cfg(cfg)
+        obs_groups = resolve_obs_groups(obs, copy.deepcopy(cfg.get("obs_groups") or {}), ["actor", "critic"])
+        actor_class, actor_kwargs = resolve_class(actor_cfg)
+        try:
+            model = actor_class(obs, obs_groups, "actor", num_actions, **actor_kwargs).to(device)
+        except (TypeError, ValueError, KeyError) as err:
+            raise TeacherLoadError(f"Cannot build the teacher actor from the agent config: {err}") from err
+        state = data["actor_state_dict"]
+        check_state_dict_shapes(model, state, path, f"actor ({actor_class.__name__}, obs groups {obs_groups['actor']})")
+        model.load_state_dict(state, strict=True)
+        return cls(model, deterministic=deterministic, name=os.path.basename(path))

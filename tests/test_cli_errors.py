@@ -1,0 +1,23 @@
+"""Bad input to the scripts: one ``error:`` line, exit code 2, no traceback, before the simulator starts."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import QUAD_TASK, assert_one_line_error, run_script
+
+CASES = [
+    (["--task", "Isaac-Quadcoptr-Point-Ctrl-v0"], ["unknown task", f"did you mean {QUAD_TASK}"]),
+    (["--task", QUAD_TASK, "--num_envs", "0"], ["--num_envs must be a positive integer"]),
+    (["--task", QUAD_TASK, "--device", "cuda:0"], ["CUDA is not available", "--device cpu"]),
+    (["--task", QUAD_TASK, "scene.num_envs=abc"], ["scene.num_envs=abc", "expected an integer"]),
+    (["--task", QUAD_TASK, "env.scene.num_env=4"], ["did you mean 'env.scene.num_envs'"]),
+    (["--task", QUAD_TASK, "--max_iterations", "-3"], ["--max_iterations must be positive"]),
+    (["--task", QUAD_TASK, "--resume", "--checkpoint", "missing/model_9.pt"], ["does not exist"]),
+]
+
+
+@pytest.mark.parametrize("args,needles", CASES, ids=[c[1][0][:30] for c in CASES])
+def test_train_rejects_bad_input(tmp_path, args, needles):
+    proc = run_script("train.py", *args, cwd=tmp_path, timeout=120)
+    assert_one_line_error(proc, *needles)
+    assert not (tmp_path / "logs").exists(), "a rejected run must not leave a run directory behind"
