@@ -34,9 +34,7 @@ def measure(task: str, num_envs: int, physics: str, device: str, steps: int, ppo
     """Build one env and time random-action stepping and PPO iterations on it."""
     import gymnasium as gym
     import torch
-
     from isaaclab.utils import to_dict
-
     from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 
     from isaaclab_distill.rl import TeacherRunner
@@ -80,8 +78,20 @@ def main() -> None:
     rows = []
     for physics in args.physics:
         for num_envs in args.num_envs:
-            cmd = [sys.executable, __file__, "--task", args.task, "--device", args.device, "--steps", str(args.steps),
-                   "--ppo_iterations", str(args.ppo_iterations), "--worker", f"{num_envs},{physics}"]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--task",
+                args.task,
+                "--device",
+                args.device,
+                "--steps",
+                str(args.steps),
+                "--ppo_iterations",
+                str(args.ppo_iterations),
+                "--worker",
+                f"{num_envs},{physics}",
+            ]
             proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
             line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_ROW ")), None)
             if line is None:
@@ -97,14 +107,27 @@ def print_table(rows: list[dict], args: argparse.Namespace) -> None:
         return
     base = rows[0]
     print(f"\n{args.task} on {args.device}: {args.steps} random-action steps, {args.ppo_iterations} PPO iterations")
-    header = f"{'physics':<22}{'envs':>6}{'build s':>9}{'env-steps/s':>13}{'x row 1':>9}{'PPO s/iter':>12}{'x row 1':>9}"
+    header = "".join(
+        f"{name:{align}{width}}"
+        for name, align, width in [
+            ("physics", "<", 22),
+            ("envs", ">", 6),
+            ("build s", ">", 9),
+            ("env-steps/s", ">", 13),
+            ("x row 1", ">", 9),
+            ("PPO s/iter", ">", 12),
+            ("x row 1", ">", 9),
+        ]
+    )
     print(header + "\n" + "-" * len(header))
     for r in rows:
         ppo = r.get("ppo_s_per_iter")
         ppo_cols = f"{ppo:>12.3f}{ppo / base['ppo_s_per_iter']:>9.2f}" if ppo else f"{'-':>12}{'-':>9}"
         speed = r["env_steps_per_s"] / base["env_steps_per_s"]
-        print(f"{r['physics']:<22}{r['num_envs']:>6}{r['build_s']:>9.1f}{r['env_steps_per_s']:>13.0f}{speed:>9.2f}"
-              + ppo_cols)
+        print(
+            f"{r['physics']:<22}{r['num_envs']:>6}{r['build_s']:>9.1f}{r['env_steps_per_s']:>13.0f}{speed:>9.2f}"
+            + ppo_cols
+        )
 
 
 if __name__ == "__main__":

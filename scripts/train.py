@@ -26,10 +26,8 @@ parser.add_argument("--checkpoint", type=str, default=None, help="model_*.pt fil
 args_cli = parse_args(parser)
 
 import gymnasium as gym  # noqa: E402
-
 from isaaclab.app import launch_simulation  # noqa: E402
 from isaaclab.utils import to_dict  # noqa: E402
-
 from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, check_rsl_rl_version, handle_deprecated_rsl_rl_cfg  # noqa: E402
 
 from isaaclab_distill.rl import TeacherRunner  # noqa: E402
@@ -52,7 +50,8 @@ def main(env_cfg, agent_cfg) -> None:
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
     resume_path = None
     if args_cli.resume or args_cli.checkpoint:
-        resume_path = resolve_checkpoint(args_cli.checkpoint or os.path.join("logs", "rsl_rl", agent_cfg.experiment_name))
+        newest_run = os.path.join("logs", "rsl_rl", agent_cfg.experiment_name)
+        resume_path = resolve_checkpoint(args_cli.checkpoint or newest_run)
 
     # 2. run directory: logs/rsl_rl/<experiment>/<timestamp>
     log_dir = make_run_dir("rsl_rl", agent_cfg.experiment_name, args_cli.run_name or agent_cfg.run_name or None)

@@ -27,7 +27,8 @@ def run_script(script: str, *args: str, cwd: pathlib.Path, timeout: float = 900)
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
     """The CLI contract for bad input: exit code 2, no traceback, one ``error:`` line naming the problem."""
-    assert proc.returncode == 2, f"exit {proc.returncode}\nstdout:\n{proc.stdout[-2000:]}\nstderr:\n{proc.stderr[-3000:]}"
+    output = f"stdout:\n{proc.stdout[-2000:]}\nstderr:\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 2, f"exit {proc.returncode}\n{output}"
     assert "Traceback" not in proc.stderr + proc.stdout
     lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1, proc.stderr
@@ -41,8 +42,18 @@ def teacher_run(tmp_path_factory) -> pathlib.Path:
     """Train the quadcopter PPO teacher once (real rsl_rl PPO, 256 envs on CPU) and return its run directory."""
     work = tmp_path_factory.mktemp("teacher")
     proc = run_script(
-        "train.py", "--task", QUAD_TASK, "--num_envs", "256", "--max_iterations", "150", "--seed", "1",
-        "--device", "cpu", cwd=work,
+        "train.py",
+        "--task",
+        QUAD_TASK,
+        "--num_envs",
+        "256",
+        "--max_iterations",
+        "150",
+        "--seed",
+        "1",
+        "--device",
+        "cpu",
+        cwd=work,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     runs = sorted((work / "logs" / "rsl_rl" / "quadcopter_point_ctrl").iterdir())

@@ -12,7 +12,11 @@ from isaaclab_distill.tasks.quadcopter import mdp
 from isaaclab_distill.tasks.quadcopter.quadcopter_env_cfg import POLICY_OBS_DIM, TEACHER_OBS_DIM
 from isaaclab_distill.utils.hydra import load_task_configs, register_tasks
 
-QUAD_IDS = ("Isaac-Quadcopter-Point-Ctrl-v0", "Isaac-Quadcopter-Point-Ctrl-Play-v0", "Isaac-Quadcopter-Point-Ctrl-Motor-v0")
+QUAD_IDS = (
+    "Isaac-Quadcopter-Point-Ctrl-v0",
+    "Isaac-Quadcopter-Point-Ctrl-Play-v0",
+    "Isaac-Quadcopter-Point-Ctrl-Motor-v0",
+)
 
 
 def test_tasks_register_through_entry_point():

@@ -43,8 +43,19 @@ def test_teacher_reaches_the_goal(teacher_run):
 def test_resume_continues_from_checkpoint(teacher_run, tmp_path):
     checkpoint = teacher_run / "model_149.pt"
     proc = run_script(
-        "train.py", "--task", QUAD_TASK, "--num_envs", "64", "--max_iterations", "2", "--device", "cpu",
-        "--resume", "--checkpoint", str(checkpoint), cwd=tmp_path,
+        "train.py",
+        "--task",
+        QUAD_TASK,
+        "--num_envs",
+        "64",
+        "--max_iterations",
+        "2",
+        "--device",
+        "cpu",
+        "--resume",
+        "--checkpoint",
+        str(checkpoint),
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     run = next((tmp_path / "logs" / "rsl_rl" / "quadcopter_point_ctrl").iterdir())

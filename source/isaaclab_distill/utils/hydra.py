@@ -22,7 +22,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
-
 from isaaclab_tasks.utils import PresetCfg, resolve_task_config
 from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
 

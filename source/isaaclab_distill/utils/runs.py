@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 import yaml
-
 from isaaclab.utils import to_dict
 
 from .errors import UserError

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-
 from isaaclab.assets import RigidObject
 from isaaclab.envs import DirectRLEnv
 from isaaclab.utils.math import subtract_frame_transforms
@@ -84,12 +83,12 @@ class QuadcopterEnv(DirectRLEnv):
         return {"policy": policy, "teacher": teacher}
 
     def _get_rewards(self) -> torch.Tensor:
-        d = self.robot.data
+        d, cfg = self.robot.data, self.cfg
+        distance = mdp.distance_to_goal_tanh(d.root_pos_w.torch, self._goal_w, cfg.distance_to_goal_std)
         terms = {
-            "lin_vel": mdp.squared_norm(d.root_lin_vel_b.torch) * self.cfg.lin_vel_reward_scale,
-            "ang_vel": mdp.squared_norm(d.root_ang_vel_b.torch) * self.cfg.ang_vel_reward_scale,
-            "distance_to_goal": mdp.distance_to_goal_tanh(d.root_pos_w.torch, self._goal_w, self.cfg.distance_to_goal_std)
-            * self.cfg.distance_to_goal_reward_scale,
+            "lin_vel": mdp.squared_norm(d.root_lin_vel_b.torch) * cfg.lin_vel_reward_scale,
+            "ang_vel": mdp.squared_norm(d.root_ang_vel_b.torch) * cfg.ang_vel_reward_scale,
+            "distance_to_goal": distance * cfg.distance_to_goal_reward_scale,
         }
         reward = torch.zeros(self.num_envs, device=self.device)
         for name, value in terms.items():
@@ -114,7 +113,8 @@ class QuadcopterEnv(DirectRLEnv):
         # episode statistics of the envs that end here
         d = self.robot.data
         final_distance = torch.linalg.norm(self._goal_w[env_ids] - d.root_pos_w.torch[env_ids], dim=-1)
-        log = {f"Episode_Reward/{k}": v[env_ids].mean() / self.max_episode_length_s for k, v in self._episode_sums.items()}
+        sums = self._episode_sums
+        log = {f"Episode_Reward/{k}": v[env_ids].mean() / self.max_episode_length_s for k, v in sums.items()}
         log["Metrics/final_distance_to_goal"] = final_distance.mean()
         self.extras["log"] = log
         for v in self._episode_sums.values():
@@ -132,9 +132,7 @@ class QuadcopterEnv(DirectRLEnv):
         self._motor_tau[env_ids] = mdp.sample_uniform(rng.motor_time_constant_range, n, self.device)
         scale = self._mass_scale[env_ids].unsqueeze(-1)
         self.robot.set_masses_index(masses=self._default_mass[env_ids] * scale, env_ids=env_ids)
-        self.robot.set_inertias_index(
-            inertias=self._default_inertia[env_ids] * scale.unsqueeze(-1), env_ids=env_ids
-        )
+        self.robot.set_inertias_index(inertias=self._default_inertia[env_ids] * scale.unsqueeze(-1), env_ids=env_ids)
         self._actions[env_ids] = 0.0
         self._motor_state[env_ids] = 0.0
 

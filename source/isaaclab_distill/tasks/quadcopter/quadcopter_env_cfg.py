@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from isaaclab_newton.physics import FeatherstoneSolverCfg, MJWarpSolverCfg, NewtonCfg
-
 import isaaclab.sim as sim_utils
 from isaaclab.assets import AssetBaseCfg, RigidObjectCfg
 from isaaclab.envs import DirectRLEnvCfg
 from isaaclab.scene import InteractiveSceneCfg
 from isaaclab.sim import SimulationCfg
 from isaaclab.utils import configclass
-
+from isaaclab_newton.physics import FeatherstoneSolverCfg, MJWarpSolverCfg, NewtonCfg
 from isaaclab_tasks.utils import PresetCfg
 
 POLICY_OBS_DIM = 13
@@ -32,9 +30,7 @@ class QuadcopterPhysicsCfg(PresetCfg):
         use_cuda_graph=True,  # ignored on CPU, where Newton always steps eagerly
     )
     # ~3x faster on CPU for this contact-free task; NaNs were measured at >= 2048 envs on CPU.
-    newton_featherstone: NewtonCfg = NewtonCfg(
-        solver_cfg=FeatherstoneSolverCfg(), num_substeps=1, use_cuda_graph=True
-    )
+    newton_featherstone: NewtonCfg = NewtonCfg(solver_cfg=FeatherstoneSolverCfg(), num_substeps=1, use_cuda_graph=True)
     default: NewtonCfg = newton_mjwarp
 
 

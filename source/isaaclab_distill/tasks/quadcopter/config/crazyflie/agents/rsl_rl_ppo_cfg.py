@@ -1,7 +1,6 @@
 """rsl_rl PPO configuration of the quadcopter teacher (sees the privileged ``teacher`` group)."""
 
 from isaaclab.utils import configclass
-
 from isaaclab_rl.rsl_rl import RslRlMLPModelCfg, RslRlOnPolicyRunnerCfg, RslRlPpoAlgorithmCfg
 
 
