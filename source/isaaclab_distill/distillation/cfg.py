@@ -63,6 +63,12 @@ class MultiTeacherCfg:
 class DistillationCfg:
     """Teacher -> student distillation: behaviour cloning with teacher forcing, then DAgger."""
 
+    experiment_name: str = "distillation"
+    """Folder under ``logs/distillation/``."""
+
+    run_name: str = ""
+    """Suffix of the timestamped run folder."""
+
     seed: int = 42
     """Seed of the trainer's own generators (dataset shuffling, beta mixing)."""
 
@@ -127,12 +133,17 @@ class DistillationCfg:
     student_obs_group: str = "policy"
     """Observation group of the env's observation TensorDict fed to the student."""
 
+    init_at_random_ep_len: bool = True
+    """Randomise ``env.episode_length_buf`` once at the start of a fresh run (as rsl_rl's runners do) so that the
+    envs' episodes are out of phase and every rollout sees all phases of an episode."""
+
     eval_interval: int = 1
-    """Evaluate the student every this many epochs (and always after the last epoch)."""
+    """Evaluate the student every this many epochs (and always after the last epoch). An evaluation costs up to
+    ``eval_steps`` env steps, usually far more than a rollout: raise this for long episodes."""
 
     eval_steps: int = 1000
-    """Cap on the evaluation rollout length. Evaluation resets the env (when it has ``reset()``) and each env
-    contributes its first complete episode, so this should be at least the maximum episode length."""
+    """Cap on the evaluation rollout length. Evaluation does not reset the env; each env contributes the first
+    episode that starts inside the evaluation, so this should be about twice the maximum episode length."""
 
     save_interval: int = 10
     """Write ``checkpoint_epoch_{N}.pt`` every this many epochs."""

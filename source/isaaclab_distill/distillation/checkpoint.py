@@ -9,7 +9,7 @@ A checkpoint is a dict of tensors and plain Python values only, so ``torch.load(
 ``model_state_dict``          student ``state_dict()``
 ``optimizer_state_dict``      optimizer ``state_dict()`` (``None`` in export-only files)
 ``best_return``               best student evaluation mean return so far (``-inf`` before the first)
-``student_cfg``               ``StudentCfg.to_dict()`` + ``obs_dim`` + ``action_dim`` (rebuilds the network)
+``student_cfg``               ``student.config``: StudentCfg fields + ``obs_dim`` + ``action_dim`` (rebuilds it)
 ``distillation_cfg``          ``DistillationCfg.to_dict()`` (informational)
 ``rng_state``                 dict of tensors: torch CPU, CUDA (per device), numpy, python ``random``, trainer
 ``trainer_state``             dict of tensors/numbers (teacher return, offsets, per-teacher returns, ...)
@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from .cfg import StudentCfg
 from .errors import CheckpointError
 from .students import MLPStudent, build_student
 
@@ -69,11 +68,15 @@ def capture_rng_state(generators: dict[str, torch.Generator] | None = None) -> d
         "torch": torch.get_rng_state(),
         "numpy": {
             "keys": torch.from_numpy(np.asarray(np_state[1], dtype=np.int64)),
-            "pos": int(np_state[2]), "has_gauss": int(np_state[3]), "cached_gaussian": float(np_state[4]),
-        },  # fmt: skip
+            "pos": int(np_state[2]),
+            "has_gauss": int(np_state[3]),
+            "cached_gaussian": float(np_state[4]),
+        },
         "python": {
-            "version": py_state[0], "state": torch.tensor(py_state[1], dtype=torch.int64), "gauss": py_state[2],
-        },  # fmt: skip
+            "version": py_state[0],
+            "state": torch.tensor(py_state[1], dtype=torch.int64),
+            "gauss": py_state[2],
+        },
         "generators": {name: g.get_state() for name, g in (generators or {}).items()},
     }
     if torch.cuda.is_available():
@@ -96,20 +99,11 @@ def restore_rng_state(state: dict[str, Any], generators: dict[str, torch.Generat
             g.set_state(state["generators"][name].cpu())
 
 
-def student_cfg_dict(cfg: StudentCfg, obs_dim: int, action_dim: int) -> dict[str, Any]:
-    """Plain dict describing the student network (enough to rebuild it)."""
-    d = cfg.to_dict()
-    d["hidden_dims"] = list(d["hidden_dims"])
-    d.update(obs_dim=int(obs_dim), action_dim=int(action_dim))
-    return d
-
-
 def make_checkpoint(
     student: MLPStudent,
     optimizer: torch.optim.Optimizer | None,
     epoch: int,
     best_return: float,
-    student_cfg: dict[str, Any],
     distillation_cfg: dict[str, Any] | None = None,
     rng_state: dict[str, Any] | None = None,
     trainer_state: dict[str, Any] | None = None,
@@ -122,7 +116,7 @@ def make_checkpoint(
         "model_state_dict": student.state_dict(),
         "optimizer_state_dict": None if optimizer is None else optimizer.state_dict(),
         "best_return": float(best_return),
-        "student_cfg": dict(student_cfg),
+        "student_cfg": dict(student.config),
         "distillation_cfg": distillation_cfg or {},
         "rng_state": rng_state or {},
         "trainer_state": trainer_state or {},
@@ -151,8 +145,11 @@ def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> dict
     except Exception as err:
         raise CheckpointError(f"Student checkpoint '{path}' cannot be read: {err}") from err
     if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND:
-        hint = " It looks like an rsl_rl PPO (teacher) checkpoint." if isinstance(data, dict) and (
-            "actor_state_dict" in data) else ""  # fmt: skip
+        hint = (
+            " It looks like an rsl_rl PPO (teacher) checkpoint."
+            if isinstance(data, dict) and ("actor_state_dict" in data)
+            else ""
+        )
         found = data.get("kind") if isinstance(data, dict) else type(data).__name__
         raise CheckpointError(f"'{path}' is not a student checkpoint (kind={found!r}).{hint}")
     return data
@@ -161,8 +158,7 @@ def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> dict
 def load_student(path: str, device: str | torch.device = "cpu") -> tuple[MLPStudent, dict[str, Any]]:
     """Rebuild the student network of a checkpoint and load its weights (for play/export scripts)."""
     data = load_checkpoint(path, map_location=device)
-    cfg_d = dict(data["student_cfg"])
-    obs_dim, action_dim = cfg_d.pop("obs_dim"), cfg_d.pop("action_dim")
-    student = build_student(StudentCfg(**cfg_d), obs_dim, action_dim).to(device)
+    cfg = data["student_cfg"]
+    student = build_student(cfg, cfg["obs_dim"], cfg["action_dim"]).to(device)
     student.load_state_dict(data["model_state_dict"])
     return student, data

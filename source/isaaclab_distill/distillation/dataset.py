@@ -191,7 +191,12 @@ class EpisodeDataset:
             )
             if seq_len == 1:  # flat minibatch of transitions: drop the time axis
                 batch = SequenceBatch(
-                    obs=batch.obs[0], actions=batch.actions[0], dones=batch.dones[0], mask=batch.mask[0], h0=h0,
-                    teacher_obs=None if batch.teacher_obs is None else batch.teacher_obs[0], flat=True,
-                )  # fmt: skip
+                    obs=batch.obs[0],
+                    actions=batch.actions[0],
+                    dones=batch.dones[0],
+                    mask=batch.mask[0],
+                    h0=h0,
+                    teacher_obs=None if batch.teacher_obs is None else batch.teacher_obs[0],
+                    flat=True,
+                )
             yield batch

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from ..utils.errors import UserError
 
-class DistillationError(Exception):
-    """Base class of every error the distillation engine raises on purpose (bad data, bad config, NaN, ...)."""
+
+class DistillationError(UserError):
+    """Base class of every error the distillation engine raises on purpose (bad data, bad config, NaN, ...).
+
+    A :class:`UserError`, so the scripts report it as one ``error:`` line.
+    """
 
 
 class TeacherLoadError(DistillationError):

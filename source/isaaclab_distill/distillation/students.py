@@ -52,6 +52,15 @@ class MLPStudent(nn.Module):
         self.obs_normalization = obs_normalization
         self.obs_normalizer = EmpiricalNormalization(obs_dim) if obs_normalization else nn.Identity()
         self.mlp = MLP(self._head_input_dim(), action_dim, list(hidden_dims), activation)
+        # Plain-data description, stored in checkpoints to rebuild the network (see build_student)
+        self.config: dict = {
+            "class_name": "mlp",
+            "hidden_dims": [int(d) for d in hidden_dims],
+            "activation": activation,
+            "obs_normalization": bool(obs_normalization),
+            "obs_dim": int(obs_dim),
+            "action_dim": int(action_dim),
+        }
 
     def _head_input_dim(self) -> int:
         return self.obs_dim
@@ -112,6 +121,7 @@ class RecurrentStudent(MLPStudent):
         # rsl_rl's RNN wrapper is used for its parameters only (``rnn.rnn.*`` names match RNNModel); its internal
         # hidden-state bookkeeping is bypassed because the hidden state is explicit here.
         self.rnn = RNN(obs_dim, rnn_hidden_dim, rnn_num_layers, rnn_type)
+        self.config.update(class_name=rnn_type, rnn_hidden_dim=int(rnn_hidden_dim), rnn_num_layers=int(rnn_num_layers))
 
     def _head_input_dim(self) -> int:
         return self.rnn_hidden_dim
@@ -171,15 +181,24 @@ class RecurrentStudent(MLPStudent):
 Student = MLPStudent  # RecurrentStudent is a subclass; use this name in type hints
 
 
-def build_student(cfg: StudentCfg, obs_dim: int, action_dim: int) -> MLPStudent:
-    """Create the student described by ``cfg`` for ``obs_dim`` inputs and ``action_dim`` outputs."""
+def build_student(cfg: StudentCfg | dict, obs_dim: int, action_dim: int) -> MLPStudent:
+    """Create the student described by ``cfg`` (a :class:`StudentCfg` or its dict) for the given sizes."""
+    if isinstance(cfg, dict):
+        known = set(StudentCfg().to_dict())
+        cfg = StudentCfg(**{k: v for k, v in cfg.items() if k in known})
     if cfg.class_name == "mlp":
         return MLPStudent(obs_dim, action_dim, cfg.hidden_dims, cfg.activation, cfg.obs_normalization)
     if cfg.class_name in ("gru", "lstm"):
         return RecurrentStudent(
-            obs_dim, action_dim, cfg.hidden_dims, cfg.activation, cfg.obs_normalization,
-            cfg.class_name, cfg.rnn_hidden_dim, cfg.rnn_num_layers,
-        )  # fmt: skip
+            obs_dim,
+            action_dim,
+            cfg.hidden_dims,
+            cfg.activation,
+            cfg.obs_normalization,
+            cfg.class_name,
+            cfg.rnn_hidden_dim,
+            cfg.rnn_num_layers,
+        )
     raise ValueError(f"Unknown student class_name '{cfg.class_name}', expected 'mlp', 'gru' or 'lstm'.")
 
 
@@ -237,7 +256,7 @@ def init_from_teacher(
                 continue
             s_val.copy_(t_val[..., idx.to(t_val.device)])
             report["sliced"].append(name)
-        elif name == "obs_normalizer.count" or t_val.shape == s_val.shape:
+        elif t_val.shape == s_val.shape:
             s_val.copy_(t_val)
             report["copied"].append(name)
         else:

@@ -53,9 +53,10 @@ def actor_cfg_from_agent_cfg(agent_cfg: Any) -> dict:
     if actor.get("distribution_cfg") is None and actor.get("stochastic") is True:
         name = "HeteroscedasticGaussianDistribution" if actor.get("state_dependent_std") else "GaussianDistribution"
         actor["distribution_cfg"] = {
-            "class_name": name, "init_std": actor.get("init_noise_std", 1.0),
+            "class_name": name,
+            "init_std": actor.get("init_noise_std", 1.0),
             "std_type": actor.get("noise_std_type", "scalar"),
-        }  # fmt: skip
+        }
     for key in _LEGACY_MODEL_KEYS:
         actor.pop(key, None)
     return actor
@@ -97,7 +98,8 @@ def check_state_dict_shapes(model: nn.Module, state: dict[str, torch.Tensor], pa
             problems.append(f"'{key}' {tuple(state[key].shape)} in checkpoint but not in config")
     if problems:
         raise TeacherLoadError(
-            f"Teacher checkpoint '{path}' does not match the configured {what}: " + "; ".join(problems[:6])
+            f"Teacher checkpoint '{path}' does not match the configured {what}: "
+            + "; ".join(problems[:6])
             + (f"; ... ({len(problems) - 6} more)" if len(problems) > 6 else "")
         )
 
@@ -125,16 +127,20 @@ class Teacher:
         self.is_recurrent = bool(getattr(model, "is_recurrent", False))
 
     @torch.no_grad()
-    def act(self, obs: TensorDict, dones: torch.Tensor | None = None) -> torch.Tensor:
+    def act(
+        self, obs: TensorDict, dones: torch.Tensor | None = None, deterministic: bool | None = None
+    ) -> torch.Tensor:
         """Actions ``[B, A]`` for observations ``obs`` (batch B).
 
         Args:
             obs: Observation TensorDict holding at least the teacher's observation groups.
             dones: ``[B]`` flags of the previous env step; their hidden state is zeroed before acting.
+            deterministic: Override :attr:`deterministic` for this call.
         """
         if dones is not None:
             self.reset(dones)
-        stochastic = not self.deterministic and getattr(self.model, "distribution", None) is not None
+        deterministic = self.deterministic if deterministic is None else deterministic
+        stochastic = not deterministic and getattr(self.model, "distribution", None) is not None
         return self.model(obs, stochastic_output=stochastic)
 
     def reset(self, dones: torch.Tensor | None = None) -> None:

@@ -2,4 +2,7 @@
 
 
 class UserError(Exception):
-    """Bad input from the user (task, override, checkpoint, flag). The message must name the fix."""
+    """An expected failure: bad input (task, override, checkpoint, flag) or a run that must stop (NaN loss).
+
+    The message is printed as one line and must name the fix.
+    """

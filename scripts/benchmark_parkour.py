@@ -1,0 +1,108 @@
+"""Depth-parkour throughput: env-steps/s with random actions, with and without the depth camera, per env count.
+
+"with camera" is ``Isaac-Depth-Parkour-v0`` (ray-cast depth camera at 10 Hz + height scan), "without camera" is
+``Isaac-Depth-Parkour-Teacher-v0`` (height scan only). Each row runs in its own process (one simulator per process).
+Columns: env build time, env-steps/s, ms per ``env.step`` of all envs, and the camera's share of the step time
+(``1 - steps/s with / steps/s without`` at the same env count).
+
+Example (the 256-env rows take a few minutes on a 2-core CPU)::
+
+    OMP_NUM_THREADS=1 python scripts/benchmark_parkour.py --num_envs_list 16 64 256 --device cpu
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+from isaaclab_distill.utils.cli import check_device, cli_main, configure_threads
+
+configure_threads()
+
+TASKS = {"camera": "Isaac-Depth-Parkour-v0", "no camera": "Isaac-Depth-Parkour-Teacher-v0"}
+
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument("--num_envs_list", type=int, nargs="+", default=[16, 64, 256], help="Env counts to measure.")
+parser.add_argument("--variants", nargs="+", choices=list(TASKS), default=list(TASKS), help="Camera on and/or off.")
+parser.add_argument("--device", default="cpu", help="cpu or cuda:0.")
+parser.add_argument("--steps", type=int, default=100, help="Timed env steps per row (after 10 warm-up steps).")
+parser.add_argument("--worker", type=str, default=None, help=argparse.SUPPRESS)
+
+
+def measure(variant: str, num_envs: int, device: str, steps: int) -> dict:
+    """Build one env of ``variant`` and time ``steps`` random-action steps."""
+    import gymnasium as gym
+    import torch
+
+    from isaaclab_distill.utils.hydra import load_task_configs
+
+    task = TASKS[variant]
+    env_cfg, _ = load_task_configs(task, None, [f"env.scene.num_envs={num_envs}", f"env.sim.device={device}"])
+    start = time.perf_counter()
+    env = gym.make(task, cfg=env_cfg)
+    build_s = time.perf_counter() - start
+    env.reset()
+    actions = torch.zeros(num_envs, env.unwrapped.single_action_space.shape[0], device=device)
+    for _ in range(10):  # warm-up: kernels compiled, caches hot, first camera frames rendered
+        env.step(actions.uniform_(-1.0, 1.0))
+    start = time.perf_counter()
+    for _ in range(steps):
+        env.step(actions.uniform_(-1.0, 1.0))
+    step_s = time.perf_counter() - start
+    env.close()
+    return {
+        "variant": variant,
+        "num_envs": num_envs,
+        "build_s": build_s,
+        "env_steps_per_s": num_envs * steps / step_s,
+        "ms_per_step": 1000.0 * step_s / steps,
+    }
+
+
+def print_table(rows: list[dict], args: argparse.Namespace) -> None:
+    """One line per (env count, variant); the camera share compares the two variants at the same env count."""
+    print(f"\nDepth parkour (A1) on {args.device}: {args.steps} random-action steps per row")
+    header = f"{'envs':>6}{'variant':>12}{'build s':>9}{'env-steps/s':>13}{'ms/step':>9}{'camera share':>14}"
+    print(header + "\n" + "-" * len(header))
+    by_key = {(r["num_envs"], r["variant"]): r for r in rows}
+    for r in sorted(rows, key=lambda r: (r["num_envs"], r["variant"])):
+        share = "-"
+        other = by_key.get((r["num_envs"], "no camera"))
+        if r["variant"] == "camera" and other:
+            share = f"{1.0 - r['env_steps_per_s'] / other['env_steps_per_s']:.0%}"
+        print(
+            f"{r['num_envs']:>6}{r['variant']:>12}{r['build_s']:>9.1f}{r['env_steps_per_s']:>13.0f}"
+            f"{r['ms_per_step']:>9.1f}{share:>14}"
+        )
+
+
+@cli_main
+def main() -> None:
+    args = parser.parse_args()
+    check_device(args.device)
+    if args.worker:
+        variant, num_envs = args.worker.rsplit(",", 1)
+        print("BENCH_ROW " + json.dumps(measure(variant, int(num_envs), args.device, args.steps)))
+        return
+    rows = []
+    for num_envs in args.num_envs_list:
+        for variant in args.variants:
+            cmd = [sys.executable, __file__, "--device", args.device, "--steps", str(args.steps)]
+            cmd += ["--worker", f"{variant},{num_envs}"]
+            start = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+            line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_ROW ")), None)
+            if line is None:
+                print(f"[{variant} x {num_envs}] failed:\n{proc.stderr[-1500:]}", file=sys.stderr)
+                continue
+            rows.append(json.loads(line.removeprefix("BENCH_ROW ")))
+            print(f"measured {variant} x {num_envs} in {time.perf_counter() - start:.0f}s", file=sys.stderr)
+    print_table(rows, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Distil PPO teacher(s) into a deployable student (MLP, GRU or LSTM) on an Isaac Lab task.
+
+Example:
+    python scripts/distillation.py --task Isaac-Quadcopter-Point-Ctrl-v0 \
+        --teacher_checkpoint logs/rsl_rl/quadcopter_point_ctrl/<run>/model_149.pt --num_envs 256 --student gru
+
+Several teachers (``--teacher_checkpoint a.pt b.pt`` or a glob) each label a contiguous block of envs; on a task
+with per-block variants (e.g. dynamics ranges) teacher k is bound to variant k.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from isaaclab_distill.utils.cli import add_env_args, apply_env_args, cli_main, configure_threads, parse_args
+
+configure_threads()
+
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+add_env_args(parser)
+parser.add_argument("--teacher_checkpoint", nargs="+", required=True, help="PPO model_*.pt file(s) or globs.")
+parser.add_argument("--agent", default="distillation_cfg_entry_point", help="Distillation config registry key.")
+parser.add_argument("--experiment_name", default=None, help="Folder under logs/distillation/.")
+parser.add_argument("--run_name", default=None, help="Suffix of the run folder.")
+parser.add_argument("--resume", default=None, help="Student checkpoint to continue from.")
+parser.add_argument("--student", choices=["mlp", "gru", "lstm"], default=None, help="Student architecture.")
+parser.add_argument("--n_epochs", type=int, default=None)
+parser.add_argument("--num_episodes", type=int, default=None, help="Episodes' worth of transitions per epoch.")
+parser.add_argument("--batch_size", type=int, default=None, help="Segments per minibatch.")
+parser.add_argument("--sequence_length", type=int, default=None, help="TBPTT segment length (1 = transitions).")
+parser.add_argument("--learning_rate", type=float, default=None)
+parser.add_argument("--epoch_teacher_forcing", type=int, default=None, help="Epochs in which the teacher drives.")
+parser.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None)
+parser.add_argument("--on_policy", action="store_true", default=None, help="Rebuild the dataset every epoch.")
+parser.add_argument("--teacher_deterministic", action=argparse.BooleanOptionalAction, default=None)
+args_cli = parse_args(parser)
+
+import gymnasium as gym  # noqa: E402
+from isaaclab.app import launch_simulation  # noqa: E402
+from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper  # noqa: E402
+from torch.utils.tensorboard import SummaryWriter  # noqa: E402
+
+from isaaclab_distill.distillation import DistillationTrainer, Teacher, build_student, load_checkpoint  # noqa: E402
+from isaaclab_distill.distillation.setup import (  # noqa: E402
+    apply_distillation_args,
+    expand_teacher_paths,
+    teacher_agent_cfg,
+)
+from isaaclab_distill.utils import hydra_task_config  # noqa: E402
+from isaaclab_distill.utils.runs import dump_params, make_run_dir  # noqa: E402
+
+
+@cli_main
+@hydra_task_config(args_cli.task, args_cli.agent)
+def main(env_cfg, agent_cfg) -> None:
+    """Resolved configs -> env -> rsl_rl wrapper -> teachers + student -> trainer -> learn."""
+    # 1. configs and every check that needs no simulator
+    apply_env_args(args_cli, env_cfg)
+    episode_steps = int(env_cfg.episode_length_s / (env_cfg.sim.dt * env_cfg.decimation))
+    apply_distillation_args(args_cli, agent_cfg, env_cfg.scene.num_envs, episode_steps)
+    teacher_paths = expand_teacher_paths(args_cli.teacher_checkpoint)
+    if args_cli.resume:
+        load_checkpoint(args_cli.resume)  # kind and readability, before the simulator starts
+    log_dir = make_run_dir("distillation", agent_cfg.experiment_name, agent_cfg.run_name or None)
+    env_cfg.log_dir = log_dir
+    dump_params(log_dir, env_cfg, agent_cfg)
+    print(f"[INFO] logging to {log_dir}")
+
+    with launch_simulation(env_cfg, args_cli):
+        # 2. environment, wrapped for rsl_rl (TensorDict observations with "policy" and "teacher" groups)
+        env = RslRlVecEnvWrapper(gym.make(args_cli.task, cfg=env_cfg))
+        writer = SummaryWriter(log_dir)
+        try:
+            # 3. teachers (rsl_rl PPO actors) and the student
+            obs = env.get_observations()
+            teachers = [
+                Teacher.from_checkpoint(
+                    path,
+                    teacher_agent_cfg(args_cli.task, path),
+                    obs,
+                    env.num_actions,
+                    device=env.device,
+                    deterministic=agent_cfg.teacher_deterministic,
+                )
+                for path in teacher_paths
+            ]
+            student = build_student(agent_cfg.student, obs[agent_cfg.student_obs_group].shape[-1], env.num_actions)
+            print(f"[INFO] student: {student.config}")
+            # 4. trainer
+            trainer = DistillationTrainer(env, teachers, student, agent_cfg, log_dir, writer)
+            if args_cli.resume:
+                trainer.resume(args_cli.resume)
+            try:
+                result = trainer.learn()
+            except KeyboardInterrupt:
+                path = trainer.save_checkpoint("interrupted_student.pt")
+                print(f"[INFO] interrupted: saved {path}")
+                raise
+            print(f"[INFO] done: {result}; checkpoints in {log_dir}")
+        finally:
+            writer.close()
+            env.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Everything ``scripts/distillation.py`` checks and builds before and around the trainer.
+
+Kept out of the script so the script reads as parse -> resolve cfg -> make env -> wrap -> trainer -> learn, and so
+that every check that can run before the simulator starts does.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import os
+from typing import Any
+
+import yaml
+
+from ..utils.errors import UserError
+from ..utils.hydra import load_task_configs
+from .cfg import DistillationCfg
+from .teacher import load_checkpoint_dict
+
+
+def expand_teacher_paths(patterns: list[str]) -> list[str]:
+    """Expand globs, keep the given order, and check every file is an rsl_rl PPO checkpoint."""
+    paths: list[str] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not matches:
+            raise UserError(f"--teacher_checkpoint '{pattern}' matches no file")
+        paths.extend(matches)
+    for path in paths:
+        data = load_checkpoint_dict(path, map_location="cpu")
+        if data.get("kind") == "student":
+            raise UserError(f"'{path}' is a distilled student checkpoint, not a PPO teacher: pass a model_*.pt")
+        if "actor_state_dict" not in data:
+            raise UserError(f"'{path}' is not an rsl_rl PPO checkpoint (keys: {sorted(data)[:6]})")
+    return [os.path.abspath(p) for p in paths]
+
+
+def teacher_agent_cfg(task: str, checkpoint: str) -> dict | Any:
+    """The PPO config a teacher was trained with: its run's ``params/agent.yaml``, else the task's registered one."""
+    params = os.path.join(os.path.dirname(checkpoint), "params", "agent.yaml")
+    if os.path.isfile(params):
+        try:
+            with open(params) as f:
+                return yaml.safe_load(f)
+        except yaml.YAMLError as err:  # e.g. !!python/tuple tags of Isaac Lab's own dump_yaml: never unsafe-load
+            print(f"[WARN] ignoring {params} ({type(err).__name__}); using the task's registered PPO config")
+    return load_task_configs(task, "rsl_rl_cfg_entry_point")[1]
+
+
+def apply_distillation_args(args: Any, cfg: DistillationCfg, num_envs: int, max_episode_steps: int) -> None:
+    """Write the CLI flags into the config and check their values against each other."""
+    for name in (
+        "n_epochs",
+        "batch_size",
+        "sequence_length",
+        "learning_rate",
+        "epoch_teacher_forcing",
+        "shuffle",
+        "on_policy",
+        "teacher_deterministic",
+        "experiment_name",
+        "run_name",
+        "seed",
+    ):
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(cfg, name, value)
+    if args.student is not None:
+        cfg.student.class_name = args.student
+    if args.num_episodes is not None:
+        if args.num_episodes <= 0:
+            raise UserError(f"--num_episodes must be positive, got {args.num_episodes}")
+        # an epoch collects the transitions of num_episodes full episodes, spread over all envs
+        cfg.num_steps_per_env = max(1, math.ceil(args.num_episodes * max_episode_steps / num_envs))
+    for name in ("n_epochs", "batch_size", "sequence_length", "num_steps_per_env"):
+        if getattr(cfg, name) < 1:
+            raise UserError(f"{name} must be >= 1, got {getattr(cfg, name)}")
+    if not cfg.learning_rate > 0:
+        raise UserError(f"--learning_rate must be positive, got {cfg.learning_rate}")
+    if cfg.student.class_name not in ("mlp", "gru", "lstm"):
+        raise UserError(f"--student must be mlp, gru or lstm, got '{cfg.student.class_name}'")
+    # segments available after the first epoch: a minibatch larger than that can never be filled
+    segments = num_envs * math.ceil(cfg.num_steps_per_env / cfg.sequence_length)
+    if cfg.batch_size > segments:
+        raise UserError(
+            f"--batch_size {cfg.batch_size} is larger than the dataset of one epoch ({segments} segments of"
+            f" {cfg.sequence_length} steps from {num_envs} envs x {cfg.num_steps_per_env} steps): lower it, or"
+            " raise --num_episodes / --num_envs"
+        )
+    if cfg.max_dataset_steps < num_envs * cfg.num_steps_per_env:
+        cfg.max_dataset_steps = num_envs * cfg.num_steps_per_env

@@ -1,0 +1,1 @@
+"""Robot-specific registrations of the depth-parkour task."""

@@ -1,0 +1,41 @@
+"""rsl_rl PPO configuration of the depth-parkour teacher (sees the privileged ``teacher`` group)."""
+
+from isaaclab.utils import configclass
+from isaaclab_rl.rsl_rl import RslRlMLPModelCfg, RslRlOnPolicyRunnerCfg, RslRlPpoAlgorithmCfg
+
+
+@configclass
+class DepthParkourPPORunnerCfg(RslRlOnPolicyRunnerCfg):
+    """Teacher PPO: MLP [512, 256, 128] actor and critic on ``[proprio | scandots | privileged]``.
+
+    The actor does not normalise its input, so the depth student can reuse the proprioception columns of the
+    actor's first layer as they are (see :func:`isaaclab_distill.models.create_depth_actor_from_teacher`).
+    """
+
+    num_steps_per_env = 24
+    max_iterations = 3000
+    save_interval = 100
+    experiment_name = "depth_parkour_a1"
+    device = "cpu"
+    obs_groups = {"actor": ["teacher"], "critic": ["teacher"]}
+    actor = RslRlMLPModelCfg(
+        hidden_dims=[512, 256, 128],
+        activation="elu",
+        obs_normalization=False,
+        distribution_cfg=RslRlMLPModelCfg.GaussianDistributionCfg(init_std=1.0),
+    )
+    critic = RslRlMLPModelCfg(hidden_dims=[512, 256, 128], activation="elu", obs_normalization=False)
+    algorithm = RslRlPpoAlgorithmCfg(
+        value_loss_coef=1.0,
+        use_clipped_value_loss=True,
+        clip_param=0.2,
+        entropy_coef=0.01,
+        num_learning_epochs=5,
+        num_mini_batches=4,
+        learning_rate=1.0e-3,
+        schedule="adaptive",
+        gamma=0.99,
+        lam=0.95,
+        desired_kl=0.01,
+        max_grad_norm=1.0,
+    )

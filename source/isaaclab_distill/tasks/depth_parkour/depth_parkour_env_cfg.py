@@ -1,0 +1,399 @@
+"""Configuration of the depth-parkour task (pure data; the terms are in ``mdp``, the terrain in ``terrain_cfg``).
+
+Observation layout (all groups are flat ``(num_envs, D)`` vectors, terms concatenated in this order):
+
+- proprioception, ``PROPRIO_DIM = 48``, identical first columns of both groups: base linear velocity (3), base
+  angular velocity (3), projected gravity (3), velocity command (3), joint positions relative to default (12), joint
+  velocities (12), last actions (12);
+- ``teacher`` = ``[proprio | scandots (SCANDOTS_DIM = 187) | privileged (PRIVILEGED_DIM = 5)]``, ``TEACHER_OBS_DIM =
+  240``: the height scan is a 17 x 11 yaw-aligned grid (1.6 m x 1.0 m, 0.1 m) of ``base height - terrain height - 0.5``
+  clipped to [-1, 1]; the privileged terms are the friction coefficients of the four feet (``FEET`` order: FL, FR, RL,
+  RR) and the trunk mass offset [kg];
+- ``policy`` = ``[proprio | depth]``, ``POLICY_OBS_DIM = 48 + DEPTH_HEIGHT * DEPTH_WIDTH``: the depth image of the
+  front camera, row-major, ``distance_to_image_plane / DEPTH_MAX_DISTANCE`` in [0, 1] (1 = at or beyond 2 m), refreshed
+  every ``DEPTH_UPDATE_PERIOD = 0.1`` s (10 Hz; held between updates, the policy runs at 50 Hz). No scandots and no
+  privileged terms. Recover the image with ``obs[:, PROPRIO_DIM:].view(-1, DEPTH_HEIGHT, DEPTH_WIDTH)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import isaaclab.sim as sim_utils
+from isaaclab.assets import ArticulationCfg, AssetBaseCfg
+from isaaclab.envs import ManagerBasedRLEnvCfg
+from isaaclab.managers import CurriculumTermCfg as CurrTerm
+from isaaclab.managers import EventTermCfg as EventTerm
+from isaaclab.managers import ObservationGroupCfg as ObsGroup
+from isaaclab.managers import ObservationTermCfg as ObsTerm
+from isaaclab.managers import RewardTermCfg as RewTerm
+from isaaclab.managers import SceneEntityCfg
+from isaaclab.managers import TerminationTermCfg as DoneTerm
+from isaaclab.scene import InteractiveSceneCfg
+from isaaclab.sensors import ContactSensorCfg, RayCasterCameraCfg, RayCasterCfg, patterns
+from isaaclab.sim import SimulationCfg
+from isaaclab.terrains import TerrainImporterCfg
+from isaaclab.utils import configclass
+from isaaclab.utils.noise import UniformNoiseCfg as Unoise
+from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg, NewtonCollisionPipelineCfg, NewtonShapeCfg
+from isaaclab_tasks.utils import PresetCfg
+
+from isaaclab_distill.assets.unitree_a1 import TRUNK_PRIM, UNITREE_A1_CFG
+
+from . import mdp
+from .terrain_cfg import PARKOUR_TERRAINS_CFG
+
+PROPRIO_DIM = 48
+"""Proprioceptive prefix shared by the ``teacher`` and ``policy`` groups."""
+HEIGHT_SCAN_SHAPE = (17, 11)
+"""Height-scan grid (x: forward, y: left) of 0.1 m over 1.6 m x 1.0 m."""
+SCANDOTS_DIM = HEIGHT_SCAN_SHAPE[0] * HEIGHT_SCAN_SHAPE[1]
+PRIVILEGED_DIM = 4 + 1
+"""Feet friction coefficients (4) and trunk mass offset (1)."""
+TEACHER_OBS_DIM = PROPRIO_DIM + SCANDOTS_DIM + PRIVILEGED_DIM
+DEPTH_HEIGHT, DEPTH_WIDTH = 58, 87
+"""Depth image size [px] (the extreme-parkour size). Smaller images need a matching change of these constants."""
+DEPTH_DIM = DEPTH_HEIGHT * DEPTH_WIDTH
+POLICY_OBS_DIM = PROPRIO_DIM + DEPTH_DIM
+DEPTH_MAX_DISTANCE = 2.0
+"""Far clip of the depth camera [m]; farther surfaces and misses read 1.0."""
+DEPTH_UPDATE_PERIOD = 0.1
+"""Depth camera period [s] (10 Hz)."""
+DEPTH_HFOV_DEG = 87.0
+"""Horizontal field of view of the depth camera [deg] (RealSense D435)."""
+FEET = ["FL_foot", "FR_foot", "RL_foot", "RR_foot"]
+"""Foot bodies, in the order of the privileged friction columns."""
+
+
+@configclass
+class DepthParkourPhysicsCfg(PresetCfg):
+    """Newton MuJoCo-Warp physics, selected explicitly; runs kit-less on ``cpu`` and ``cuda:0``."""
+
+    newton_mjwarp: NewtonCfg = NewtonCfg(
+        solver_cfg=MJWarpSolverCfg(
+            njmax=200,
+            nconmax=100,
+            cone="pyramidal",
+            impratio=1.0,
+            integrator="implicitfast",
+            use_mujoco_contacts=False,
+        ),
+        # the stock rough-terrain value (4096 envs on a GPU); the allocation does not slow the CPU down
+        collision_cfg=NewtonCollisionPipelineCfg(max_triangle_pairs=2_500_000),
+        num_substeps=1,
+        default_shape_cfg=NewtonShapeCfg(margin=0.0, ke=160000.0, kd=1100.0),
+        use_cuda_graph=True,  # ignored on CPU, where Newton steps eagerly
+    )
+    default: NewtonCfg = newton_mjwarp
+
+
+@configclass
+class DepthParkourSceneCfg(InteractiveSceneCfg):
+    """Parkour terrain, the A1 and its sensors; every asset is generated or read from the package."""
+
+    terrain = TerrainImporterCfg(
+        prim_path="/World/ground",
+        terrain_type="generator",
+        terrain_generator=PARKOUR_TERRAINS_CFG,
+        max_init_terrain_level=4,
+        collision_group=-1,
+        physics_material=sim_utils.RigidBodyMaterialCfg(
+            friction_combine_mode="multiply",
+            restitution_combine_mode="multiply",
+            static_friction=1.0,
+            dynamic_friction=1.0,
+        ),
+        visual_material=sim_utils.PreviewSurfaceCfg(diffuse_color=(0.45, 0.45, 0.5)),
+        debug_vis=False,
+    )
+    robot: ArticulationCfg = UNITREE_A1_CFG.replace(prim_path="{ENV_REGEX_NS}/Robot")
+    height_scanner = RayCasterCfg(
+        prim_path=f"{{ENV_REGEX_NS}}/Robot/{TRUNK_PRIM}",
+        offset=RayCasterCfg.OffsetCfg(pos=(0.0, 0.0, 20.0)),
+        ray_alignment="yaw",
+        pattern_cfg=patterns.GridPatternCfg(resolution=0.1, size=[1.6, 1.0]),
+        mesh_prim_paths=["/World/ground"],
+        global_world_only=True,
+    )
+    depth_camera = RayCasterCameraCfg(
+        prim_path=f"{{ENV_REGEX_NS}}/Robot/{TRUNK_PRIM}",
+        update_period=DEPTH_UPDATE_PERIOD,
+        # front of the trunk, pitched 30 deg down (x, y, z, w), forward +x
+        offset=RayCasterCameraCfg.OffsetCfg(
+            pos=(0.27, 0.0, 0.03), rot=(0.0, 0.258819, 0.0, 0.965926), convention="world"
+        ),
+        pattern_cfg=patterns.PinholeCameraPatternCfg(
+            focal_length=1.0,
+            horizontal_aperture=2.0 * math.tan(math.radians(DEPTH_HFOV_DEG) / 2.0),
+            height=DEPTH_HEIGHT,
+            width=DEPTH_WIDTH,
+        ),
+        data_types=["distance_to_image_plane"],
+        depth_clipping_behavior="max",
+        max_distance=DEPTH_MAX_DISTANCE,
+        mesh_prim_paths=["/World/ground"],
+    )
+    # the bodies nest below Robot/Geometry/trunk, so the pattern matches at any depth
+    contact_forces = ContactSensorCfg(prim_path="{ENV_REGEX_NS}/Robot/.*", history_length=3, track_air_time=True)
+    light = AssetBaseCfg(prim_path="/World/light", spawn=sim_utils.DistantLightCfg(intensity=2500.0))
+
+
+@configclass
+class CommandsCfg:
+    """Walk forward at 0.3-1.0 m/s towards a random heading (the terrain rings the start platform)."""
+
+    base_velocity = mdp.UniformVelocityCommandCfg(
+        asset_name="robot",
+        resampling_time_range=(10.0, 10.0),
+        rel_standing_envs=0.0,
+        rel_heading_envs=1.0,
+        heading_command=True,
+        heading_control_stiffness=0.5,
+        debug_vis=False,
+        ranges=mdp.UniformVelocityCommandCfg.Ranges(
+            lin_vel_x=(0.3, 1.0), lin_vel_y=(0.0, 0.0), ang_vel_z=(-1.0, 1.0), heading=(-math.pi, math.pi)
+        ),
+    )
+
+
+@configclass
+class ActionsCfg:
+    """Joint position targets around the default pose."""
+
+    joint_pos = mdp.JointPositionActionCfg(asset_name="robot", joint_names=[".*"], scale=0.25, use_default_offset=True)
+
+
+@configclass
+class ProprioCfg(ObsGroup):
+    """Proprioception (``PROPRIO_DIM``): the common prefix of both groups."""
+
+    base_lin_vel = ObsTerm(func=mdp.base_lin_vel, noise=Unoise(n_min=-0.1, n_max=0.1))
+    base_ang_vel = ObsTerm(func=mdp.base_ang_vel, noise=Unoise(n_min=-0.2, n_max=0.2))
+    projected_gravity = ObsTerm(func=mdp.projected_gravity, noise=Unoise(n_min=-0.05, n_max=0.05))
+    velocity_commands = ObsTerm(func=mdp.generated_commands, params={"command_name": "base_velocity"})
+    joint_pos = ObsTerm(func=mdp.joint_pos_rel, noise=Unoise(n_min=-0.01, n_max=0.01))
+    joint_vel = ObsTerm(func=mdp.joint_vel_rel, noise=Unoise(n_min=-1.5, n_max=1.5))
+    actions = ObsTerm(func=mdp.last_action)
+
+    def __post_init__(self):
+        self.enable_corruption = True
+        self.concatenate_terms = True
+
+
+@configclass
+class ObservationsCfg:
+    """``teacher``: proprio + scandots + privileged. ``policy`` (deployable student): proprio + depth image."""
+
+    @configclass
+    class TeacherCfg(ProprioCfg):
+        """Proprioception, scandots, privileged friction and mass (PPO teacher)."""
+
+        height_scan = ObsTerm(
+            func=mdp.height_scan,
+            params={"sensor_cfg": SceneEntityCfg("height_scanner")},
+            noise=Unoise(n_min=-0.1, n_max=0.1),
+            clip=(-1.0, 1.0),
+        )
+        feet_friction = ObsTerm(
+            func=mdp.body_friction, params={"asset_cfg": SceneEntityCfg("robot", body_names=FEET, preserve_order=True)}
+        )
+        mass_offset = ObsTerm(
+            func=mdp.body_mass_offset, params={"asset_cfg": SceneEntityCfg("robot", body_names="trunk")}
+        )
+
+    @configclass
+    class PolicyCfg(ProprioCfg):
+        """Proprioception and the flattened depth image (deployable student)."""
+
+        depth = ObsTerm(
+            func=mdp.depth_image_flat,
+            params={
+                "sensor_cfg": SceneEntityCfg("depth_camera"),
+                "max_depth": DEPTH_MAX_DISTANCE,
+                "offset": 0.0,
+                "channel_first": True,
+                "frame_stack": 1,
+            },
+        )
+
+    teacher: TeacherCfg = TeacherCfg()
+    policy: PolicyCfg = PolicyCfg()
+
+
+@configclass
+class EventsCfg:
+    """Dynamics randomisation (observed by the teacher as privileged terms), resets and pushes."""
+
+    feet_friction = EventTerm(
+        func=mdp.randomize_rigid_body_material,
+        mode="startup",
+        params={
+            "asset_cfg": SceneEntityCfg("robot", body_names=".*_foot"),
+            "static_friction_range": (0.4, 1.2),
+            "dynamic_friction_range": (0.4, 1.2),
+            "restitution_range": (0.0, 0.0),
+            "num_buckets": 64,
+        },
+    )
+    trunk_mass = EventTerm(
+        func=mdp.randomize_rigid_body_mass,
+        mode="startup",
+        params={
+            "asset_cfg": SceneEntityCfg("robot", body_names="trunk"),
+            "mass_distribution_params": (-1.0, 2.0),
+            "operation": "add",
+            "distribution": "uniform",
+        },
+    )
+    reset_base = EventTerm(
+        func=mdp.reset_root_state_uniform,
+        mode="reset",
+        params={
+            "pose_range": {"x": (-0.3, 0.3), "y": (-0.3, 0.3), "yaw": (-math.pi, math.pi)},
+            "velocity_range": {
+                "x": (-0.2, 0.2),
+                "y": (-0.2, 0.2),
+                "z": (-0.2, 0.2),
+                "roll": (-0.2, 0.2),
+                "pitch": (-0.2, 0.2),
+                "yaw": (-0.2, 0.2),
+            },
+        },
+    )
+    reset_robot_joints = EventTerm(
+        func=mdp.reset_joints_by_scale,
+        mode="reset",
+        params={"position_range": (0.8, 1.2), "velocity_range": (0.0, 0.0)},
+    )
+    push_robot = EventTerm(
+        func=mdp.push_by_setting_velocity,
+        mode="interval",
+        interval_range_s=(8.0, 12.0),
+        params={"velocity_range": {"x": (-0.5, 0.5), "y": (-0.5, 0.5)}},
+    )
+
+
+@configclass
+class RewardsCfg:
+    """Track the command and make forward progress; penalise stumbling, stepping on edges, collisions, effort."""
+
+    # -- task
+    track_lin_vel_xy_exp = RewTerm(
+        func=mdp.track_lin_vel_xy_exp, weight=1.5, params={"command_name": "base_velocity", "std": 0.5}
+    )
+    track_ang_vel_z_exp = RewTerm(
+        func=mdp.track_ang_vel_z_exp, weight=0.75, params={"command_name": "base_velocity", "std": 0.5}
+    )
+    forward_progress = RewTerm(
+        func=mdp.forward_progress,
+        weight=0.5,
+        params={"command_name": "base_velocity", "asset_cfg": SceneEntityCfg("robot")},
+    )
+    # -- foot placement
+    feet_stumble = RewTerm(
+        func=mdp.feet_stumble,
+        weight=-1.0,
+        params={"sensor_cfg": SceneEntityCfg("contact_forces", body_names=".*_foot")},
+    )
+    feet_edge = RewTerm(
+        func=mdp.feet_edge,
+        weight=-1.0,
+        params={
+            "sensor_cfg": SceneEntityCfg("contact_forces", body_names=FEET, preserve_order=True),
+            "asset_cfg": SceneEntityCfg("robot", body_names=FEET, preserve_order=True),
+            "scanner_cfg": SceneEntityCfg("height_scanner"),
+        },
+    )
+    feet_air_time = RewTerm(
+        func=mdp.feet_air_time,
+        weight=0.01,
+        params={
+            "sensor_cfg": SceneEntityCfg("contact_forces", body_names=".*_foot"),
+            "command_name": "base_velocity",
+            "threshold": 0.5,
+        },
+    )
+    undesired_contacts = RewTerm(
+        func=mdp.undesired_contacts,
+        weight=-1.0,
+        params={"sensor_cfg": SceneEntityCfg("contact_forces", body_names=".*_(thigh|calf)"), "threshold": 1.0},
+    )
+    # -- regularisation
+    lin_vel_z_l2 = RewTerm(func=mdp.lin_vel_z_l2, weight=-0.5)
+    ang_vel_xy_l2 = RewTerm(func=mdp.ang_vel_xy_l2, weight=-0.05)
+    dof_torques_l2 = RewTerm(func=mdp.joint_torques_l2, weight=-2.0e-4)
+    dof_acc_l2 = RewTerm(func=mdp.joint_acc_l2, weight=-2.5e-7)
+    action_rate_l2 = RewTerm(func=mdp.action_rate_l2, weight=-0.01)
+
+
+@configclass
+class TerminationsCfg:
+    """Fall (trunk contact or tipped over), out of the terrain (a time-out, not a failure), episode time-out."""
+
+    time_out = DoneTerm(func=mdp.time_out, time_out=True)
+    base_contact = DoneTerm(
+        func=mdp.illegal_contact,
+        params={"sensor_cfg": SceneEntityCfg("contact_forces", body_names="trunk"), "threshold": 1.0},
+    )
+    bad_orientation = DoneTerm(func=mdp.bad_orientation, params={"limit_angle": 1.2})
+    out_of_terrain = DoneTerm(func=mdp.terrain_out_of_bounds, params={"distance_buffer": 3.0}, time_out=True)
+
+
+@configclass
+class CurriculumCfg:
+    """Terrain levels: up after walking out of the tile, down after covering less than half the commanded distance."""
+
+    terrain_levels = CurrTerm(func=mdp.terrain_levels_vel)
+
+
+@configclass
+class DepthParkourEnvCfg(ManagerBasedRLEnvCfg):
+    """Unitree A1 depth parkour on the procedural curriculum (teacher and depth-student observation groups)."""
+
+    sim: SimulationCfg = SimulationCfg(device="cpu", dt=0.005, render_interval=4, physics=DepthParkourPhysicsCfg())
+    scene: DepthParkourSceneCfg = DepthParkourSceneCfg(num_envs=1024, env_spacing=2.5)
+    observations: ObservationsCfg = ObservationsCfg()
+    actions: ActionsCfg = ActionsCfg()
+    commands: CommandsCfg = CommandsCfg()
+    rewards: RewardsCfg = RewardsCfg()
+    terminations: TerminationsCfg = TerminationsCfg()
+    events: EventsCfg = EventsCfg()
+    curriculum: CurriculumCfg = CurriculumCfg()
+    decimation: int = 4
+    episode_length_s: float = 20.0
+
+    def __post_init__(self):
+        self.sim.render_interval = self.decimation
+        self.sim.physics_material = self.scene.terrain.physics_material
+        # the contact sensor ticks with physics, the height scan with the policy, the camera at DEPTH_UPDATE_PERIOD
+        self.scene.contact_forces.update_period = self.sim.dt
+        self.scene.height_scanner.update_period = self.decimation * self.sim.dt
+
+    def play_mode(self):
+        """Watching a policy: 16 envs on random levels of a smaller, fixed grid, no pushes, no observation noise."""
+        super().play_mode()
+        self.scene.num_envs = 16
+        self.scene.terrain.max_init_terrain_level = None
+        self.scene.terrain.terrain_generator.num_rows = 5
+        self.scene.terrain.terrain_generator.num_cols = 5
+        self.scene.terrain.terrain_generator.curriculum = False
+        self.events.push_robot = None
+
+
+@configclass
+class DepthParkourEnvCfg_PLAY(DepthParkourEnvCfg):
+    """Play variant (see :meth:`DepthParkourEnvCfg.play_mode`)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.play_mode()
+
+
+@configclass
+class DepthParkourTeacherEnvCfg(DepthParkourEnvCfg):
+    """Teacher-training variant: no depth camera (the ``policy`` group is proprioception only), ~2x faster on CPU."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.scene.depth_camera = None
+        self.observations.policy.depth = None

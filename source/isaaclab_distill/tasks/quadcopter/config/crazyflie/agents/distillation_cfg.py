@@ -1,0 +1,24 @@
+"""Distillation of the quadcopter teacher into a GRU student that sees only the ``policy`` group."""
+
+from isaaclab.utils import configclass
+
+from isaaclab_distill.distillation import DistillationCfg, StudentCfg
+
+
+@configclass
+class QuadcopterDistillationCfg(DistillationCfg):
+    experiment_name = "quadcopter_point_ctrl"
+    n_epochs = 40
+    num_steps_per_env = 64
+    batch_size = 256
+    sequence_length = 16
+    learning_rate = 1e-3
+    epoch_teacher_forcing = 10
+    beta_start = 0.5
+    beta_decay = 0.7
+    max_dataset_steps = 400_000
+    eval_interval = 5
+    eval_steps = 1000  # two 500-step episodes: every env completes one
+    save_interval = 10
+    # the student sees no linear velocity and no dynamics parameters: memory lets it infer both
+    student = StudentCfg(class_name="gru", hidden_dims=[128, 128], rnn_hidden_dim=64, obs_normalization=True)

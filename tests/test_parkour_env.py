@@ -1,0 +1,174 @@
+"""Depth-parkour env on the real simulator (Newton MJWarp, CPU, 16 envs): one env for the whole module.
+
+Order matters only for speed: the shape/value checks run right after the build, then random-action stepping, then a
+short PPO run on the same env (the PPO test resets the env and seeds torch itself, so it also runs alone).
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import time
+
+import gymnasium as gym
+import pytest
+import torch
+from isaaclab.utils import to_dict
+from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
+from rsl_rl.runners import OnPolicyRunner
+
+from isaaclab_distill.tasks.depth_parkour import depth_parkour_env_cfg as pk
+from isaaclab_distill.utils.hydra import load_task_configs
+
+pytestmark = pytest.mark.sim
+TASK = "Isaac-Depth-Parkour-v0"
+NUM_ENVS = 16
+PPO_ITERATIONS = 40
+
+
+class _NoNetwork:
+    """Make every outgoing connection fail while active: the env must build from package files only."""
+
+    def __enter__(self):
+        def refuse(*args, **kwargs):
+            raise OSError("network access during the env build")
+
+        self._saved = socket.socket.connect, socket.create_connection
+        socket.socket.connect, socket.create_connection = refuse, refuse
+        return self
+
+    def __exit__(self, *exc):
+        socket.socket.connect, socket.create_connection = self._saved
+
+
+@pytest.fixture(scope="module")
+def setup():
+    env_cfg, agent_cfg = load_task_configs(TASK, "rsl_rl_cfg_entry_point", [f"env.scene.num_envs={NUM_ENVS}"])
+    env_cfg.seed = 0
+    start = time.perf_counter()
+    with _NoNetwork():
+        env = gym.make(TASK, cfg=env_cfg)
+    print(f"\n[parkour] env build {time.perf_counter() - start:.1f} s")
+    yield env.unwrapped, agent_cfg
+    env.close()
+
+
+def test_observation_shapes_and_privileged_terms(setup):
+    env, _ = setup
+    obs, _ = env.reset()
+    assert set(obs) == {"teacher", "policy"}
+    assert obs["teacher"].shape == (NUM_ENVS, pk.TEACHER_OBS_DIM) == (NUM_ENVS, 240)
+    assert obs["policy"].shape == (NUM_ENVS, pk.POLICY_OBS_DIM) == (NUM_ENVS, 48 + 58 * 87)
+    # noise-free proprio terms are identical in both groups: command (9:12) and last action (36:48)
+    for cols in (slice(9, 12), slice(36, 48)):
+        torch.testing.assert_close(obs["teacher"][:, cols], obs["policy"][:, cols])
+    friction = obs["teacher"][:, -5:-1]
+    mass = obs["teacher"][:, -1]
+    assert friction.min() >= 0.4 - 1e-5 and friction.max() <= 1.2 + 1e-5 and friction.std() > 0.1
+    assert mass.min() >= -1.0 - 1e-5 and mass.max() <= 2.0 + 1e-5 and mass.std() > 0.3
+
+
+def test_height_scan_measures_the_start_platform(setup):
+    env, _ = setup
+    env.reset()
+    for _ in range(10):
+        obs, *_ = env.step(torch.zeros(NUM_ENVS, 12))
+    scan = obs["teacher"][:, pk.PROPRIO_DIM : pk.PROPRIO_DIM + pk.SCANDOTS_DIM]
+    assert scan.abs().max() <= 1.0
+    # trunk ~0.26 m above the platform, minus the 0.5 m offset, +-0.1 noise
+    center = scan[:, pk.SCANDOTS_DIM // 2]
+    assert -0.45 < float(center.median()) < -0.05
+    # noise-free hits: the robots start on flat platforms at their env origin
+    hits = env.scene["height_scanner"].data.ray_hits_w.torch
+    on_platform = (hits[..., 2] - env.scene.env_origins[:, 2:3]).abs() < 0.02
+    assert on_platform.float().mean() > 0.9
+
+
+def test_depth_image_sees_terrain_in_range(setup):
+    env, _ = setup
+    env.reset()
+    for _ in range(10):  # > 0.1 s: the 10 Hz camera has rendered after the reset
+        obs, *_ = env.step(torch.zeros(NUM_ENVS, 12))
+    depth = obs["policy"][:, pk.PROPRIO_DIM :].view(NUM_ENVS, pk.DEPTH_HEIGHT, pk.DEPTH_WIDTH)
+    assert torch.isfinite(depth).all() and depth.min() >= 0.0 and depth.max() <= 1.0
+    assert (depth.flatten(1).std(dim=1) > 0.05).all(), "a depth image is constant"
+    # the ground recedes towards the top of the image (the camera looks 30 deg down)
+    assert (depth[:, -5:].mean(dim=(1, 2)) < depth[:, :5].mean(dim=(1, 2))).all()
+    assert 0.05 < float(depth.min()) and (depth < 1.0).float().mean() > 0.3
+    # compare every ray hit with where the same ray would meet the flat ground of the start platform
+    cam = env.scene["depth_camera"]
+    hits, origin = cam.ray_hits_w.torch, cam.data.pos_w.torch[:, None, :]
+    dist = torch.linalg.norm(hits - origin, dim=-1)  # [N, H*W], inf for misses
+    ray = (hits - origin) / dist.unsqueeze(-1)
+    ground_z = env.scene.env_origins[:, 2:3]
+    flat = (ground_z - origin[..., 2]) / ray[..., 2].clamp(max=-1e-3)  # distance to the platform plane
+    seen = torch.isfinite(dist) & (dist < pk.DEPTH_MAX_DISTANCE) & (ray[..., 2] < -0.05)
+    closer = seen & (dist < flat - 0.05)  # hurdles, pit walls
+    farther = seen & (dist > flat + 0.05)  # gaps, steps down
+    assert closer.any(dim=1).sum() >= 2, "no env sees an obstacle above its platform"
+    assert farther.any(dim=1).sum() >= 2, "no env sees a drop below its platform"
+    assert (depth.flatten(1)[closer] < 1.0).all()
+
+
+def test_random_actions_stay_finite(setup):
+    env, _ = setup
+    env.reset()
+    terms: set[str] = set()
+    start = time.perf_counter()
+    for _ in range(300):
+        obs, reward, terminated, truncated, extras = env.step(2.0 * torch.rand(NUM_ENVS, 12) - 1.0)
+        for group in obs.values():
+            assert torch.isfinite(group).all()
+        assert reward.shape == (NUM_ENVS,) and torch.isfinite(reward).all()
+        terms.update(extras.get("log", {}))
+    print(
+        f"\n[parkour] 300 random steps x {NUM_ENVS} envs: {NUM_ENVS * 300 / (time.perf_counter() - start):.0f} steps/s"
+    )
+    assert {"Episode_Reward/feet_stumble", "Episode_Reward/feet_edge", "Curriculum/terrain_levels"} <= terms
+
+
+class _RewardRecorder(RslRlVecEnvWrapper):
+    """Records the mean reward and the mean per-term reward of every step that PPO takes."""
+
+    def step(self, actions):
+        out = super().step(actions)
+        manager = self.unwrapped.reward_manager
+        self.rewards.append(float(out[1].mean()))
+        self.tracking.append(float(manager._step_reward[:, manager._term_names.index("track_lin_vel_xy_exp")].mean()))
+        return out
+
+
+def run_ppo(env, agent_cfg, seed: int, iterations: int) -> tuple[list[float], list[float], float]:
+    """PPO on ``env`` from scratch; returns per-iteration mean step reward and lin-vel tracking, and s/iter."""
+    torch.manual_seed(seed)
+    env.seed(seed)
+    cfg = handle_deprecated_rsl_rl_cfg(agent_cfg.copy(), check_rsl_rl_version())
+    wrapped = _RewardRecorder(env, clip_actions=cfg.clip_actions)
+    wrapped.rewards, wrapped.tracking = [], []
+    runner = OnPolicyRunner(wrapped, {**to_dict(cfg), "seed": seed}, log_dir=None, device="cpu")
+    start = time.perf_counter()
+    runner.learn(num_learning_iterations=iterations, init_at_random_ep_len=True)
+    per_iter = (time.perf_counter() - start) / iterations
+    k = cfg.num_steps_per_env
+    mean = lambda xs: [sum(xs[i * k : (i + 1) * k]) / k for i in range(iterations)]  # noqa: E731
+    return mean(wrapped.rewards), mean(wrapped.tracking), per_iter
+
+
+def test_short_ppo_run_improves_velocity_tracking(setup):
+    """40 PPO iterations x 16 envs x 24 steps (~50 s): the lin-vel tracking reward rises.
+
+    Measured over seeds 0-5 (each after 300 random-action steps, as here): the mean of ``track_lin_vel_xy_exp`` over
+    the last 5 iterations is 1.18-3.9x that of the first 5 (seed 0: 2.4x). The total step reward, dominated by the
+    exploration-noise penalties and pulled down when robots start walking onto obstacles, changed by -6 % to +35 %
+    (rose in 5 of 6 seeds), so it is printed, not asserted.
+    """
+    env, agent_cfg = setup
+    rewards, tracking, per_iter = run_ppo(env, agent_cfg, seed=0, iterations=PPO_ITERATIONS)
+    first, last = sum(rewards[:5]) / 5, sum(rewards[-5:]) / 5
+    track_first, track_last = sum(tracking[:5]) / 5, sum(tracking[-5:]) / 5
+    print(
+        f"\n[parkour] PPO {per_iter:.2f} s/iter; step reward {first:.4f} -> {last:.4f}; "
+        f"lin-vel tracking {track_first:.3f} -> {track_last:.3f}"
+    )
+    assert all(map(math.isfinite, rewards))
+    assert track_last > 1.1 * track_first

@@ -1,0 +1,270 @@
+"""Depth parkour without the simulator: registration, config invariants, robot asset, reward math, depth student."""
+
+from __future__ import annotations
+
+import pathlib
+
+import gymnasium as gym
+import pytest
+import torch
+from rsl_rl.modules import MLP, EmpiricalNormalization
+
+from isaaclab_distill.assets.unitree_a1 import ASSET_DIR, UNITREE_A1_CFG, UNITREE_A1_USD_PATH
+from isaaclab_distill.distillation import DistillationCfg, MLPStudent
+from isaaclab_distill.models import DepthStudent, DepthStudentCfg, PaperDepthStudentCfg, create_depth_actor_from_teacher
+from isaaclab_distill.tasks.depth_parkour import depth_parkour_env_cfg as pk
+from isaaclab_distill.tasks.depth_parkour import mdp
+from isaaclab_distill.utils.hydra import load_task_configs, register_tasks
+
+IDS = ("Isaac-Depth-Parkour-v0", "Isaac-Depth-Parkour-Play-v0", "Isaac-Depth-Parkour-Teacher-v0")
+PROPRIO_TERMS = [
+    "base_lin_vel",
+    "base_ang_vel",
+    "projected_gravity",
+    "velocity_commands",
+    "joint_pos",
+    "joint_vel",
+    "actions",
+]
+
+
+def _terms(group) -> dict:
+    return {name: getattr(group, name) for name in group.__dataclass_fields__ if hasattr(getattr(group, name), "func")}
+
+
+@pytest.fixture(scope="module")
+def cfgs():
+    return load_task_configs(IDS[0], "rsl_rl_cfg_entry_point")
+
+
+# -- registration and config invariants
+
+
+def test_tasks_register_with_their_entry_points():
+    register_tasks()
+    for task_id in IDS:
+        spec = gym.spec(task_id)
+        assert spec.entry_point == "isaaclab.envs:ManagerBasedRLEnv"
+        assert {"env_cfg_entry_point", "rsl_rl_cfg_entry_point"} <= set(spec.kwargs)
+    for task_id in IDS[:2]:
+        assert "distillation_cfg_entry_point" in gym.spec(task_id).kwargs
+    _, distill_cfg = load_task_configs(IDS[0], "distillation_cfg_entry_point")
+    assert isinstance(distill_cfg, DistillationCfg) and isinstance(distill_cfg.student, DepthStudentCfg)
+    assert distill_cfg.student_obs_group == "policy"
+    assert distill_cfg.student.depth_shape == (pk.DEPTH_HEIGHT, pk.DEPTH_WIDTH)
+    assert (
+        distill_cfg.student.proprio_dim == pk.PROPRIO_DIM
+        and distill_cfg.student.teacher_scandots_dim == pk.SCANDOTS_DIM
+    )
+
+
+def test_teacher_ppo_sees_teacher_group_without_normalisation(cfgs):
+    _, agent_cfg = cfgs
+    assert agent_cfg.obs_groups == {"actor": ["teacher"], "critic": ["teacher"]}
+    assert agent_cfg.actor.obs_normalization is False  # proprio columns reused as-is by the student actor
+
+
+def test_observation_groups_layout(cfgs):
+    env_cfg, _ = cfgs
+    teacher, policy = _terms(env_cfg.observations.teacher), _terms(env_cfg.observations.policy)
+    assert list(teacher) == PROPRIO_TERMS + ["height_scan", "feet_friction", "mass_offset"]
+    assert list(policy) == PROPRIO_TERMS + ["depth"]
+    # the deployable group reads no scandots and no privileged quantity
+    privileged_funcs = {mdp.height_scan, mdp.body_friction, mdp.body_mass_offset}
+    assert not privileged_funcs & {term.func for term in policy.values()}
+    assert all(
+        term.params.get("sensor_cfg") is None or term.params["sensor_cfg"].name == "depth_camera"
+        for term in policy.values()
+    )
+    assert policy["depth"].func is mdp.depth_image_flat
+    assert pk.TEACHER_OBS_DIM == pk.PROPRIO_DIM + pk.SCANDOTS_DIM + pk.PRIVILEGED_DIM == 48 + 187 + 5
+    assert pk.POLICY_OBS_DIM == pk.PROPRIO_DIM + pk.DEPTH_HEIGHT * pk.DEPTH_WIDTH
+    grid = env_cfg.scene.height_scanner.pattern_cfg
+    assert pk.HEIGHT_SCAN_SHAPE == tuple(round(s / grid.resolution) + 1 for s in grid.size)
+
+
+def test_depth_camera_config(cfgs):
+    env_cfg, _ = cfgs
+    cam = env_cfg.scene.depth_camera
+    assert cam.update_period == pytest.approx(0.1) == pk.DEPTH_UPDATE_PERIOD
+    assert (cam.pattern_cfg.height, cam.pattern_cfg.width) == (pk.DEPTH_HEIGHT, pk.DEPTH_WIDTH)
+    assert cam.data_types == ["distance_to_image_plane"] and cam.depth_clipping_behavior == "max"
+    assert cam.max_distance == env_cfg.observations.policy.depth.params["max_depth"] == pk.DEPTH_MAX_DISTANCE
+    assert cam.mesh_prim_paths == ["/World/ground"]
+    # the policy runs faster than the camera: the image is held between camera updates
+    assert env_cfg.decimation * env_cfg.sim.dt < cam.update_period
+
+
+def test_physics_terrain_and_local_assets(cfgs):
+    env_cfg, _ = cfgs
+    assert type(env_cfg.sim.physics).__name__ == "NewtonCfg"
+    assert type(env_cfg.sim.physics.solver_cfg).__name__ == "MJWarpSolverCfg"
+    gen = env_cfg.scene.terrain.terrain_generator
+    assert env_cfg.scene.terrain.terrain_type == "generator" and gen.curriculum and gen.num_rows >= 5
+    assert set(gen.sub_terrains) == {"gaps", "hurdles", "boxes", "stairs", "pits"}
+    assert sum(t.proportion for t in gen.sub_terrains.values()) == pytest.approx(1.0)
+    assert type(env_cfg.scene.terrain.visual_material).__name__ == "PreviewSurfaceCfg"  # no downloaded MDL
+    assert env_cfg.curriculum.terrain_levels.func is mdp.terrain_levels_vel
+    assert env_cfg.terminations.out_of_terrain.func is mdp.terrain_out_of_bounds
+    assert env_cfg.scene.robot.spawn.usd_path == UNITREE_A1_USD_PATH
+    cuda_cfg, _ = load_task_configs(IDS[0], None, ["env.sim.device=cuda:0"])  # config only: same cfg on a GPU
+    assert cuda_cfg.sim.device == "cuda:0" and type(cuda_cfg.sim.physics).__name__ == "NewtonCfg"
+
+
+def test_play_and_teacher_variants():
+    play_cfg, _ = load_task_configs(IDS[1], None)
+    assert play_cfg.scene.num_envs == 16 and play_cfg.events.push_robot is None
+    assert not play_cfg.scene.terrain.terrain_generator.curriculum
+    assert not play_cfg.observations.policy.enable_corruption
+    teacher_cfg, _ = load_task_configs(IDS[2], None)
+    assert teacher_cfg.scene.depth_camera is None and teacher_cfg.observations.policy.depth is None
+    assert list(_terms(teacher_cfg.observations.teacher))[-3:] == ["height_scan", "feet_friction", "mass_offset"]
+
+
+# -- robot asset
+
+
+def test_a1_asset_is_committed_with_its_licence():
+    usd = pathlib.Path(UNITREE_A1_USD_PATH)
+    assert usd.is_file() and usd.parent == ASSET_DIR and usd.stat().st_size < 50_000
+    licence = (ASSET_DIR / "LICENSE").read_text()
+    assert licence.startswith("Mozilla Public License Version 2.0")
+    notice = (ASSET_DIR / "NOTICE").read_text()
+    assert "example-robot-data" in notice and "6.0.0" in notice and "MPL" in notice
+    urdf = (ASSET_DIR / "a1.urdf").read_text()
+    assert "Mozilla Public License, v. 2.0" in urdf and "<visual" not in urdf
+    assert set(UNITREE_A1_CFG.init_state.joint_pos) >= {".*_calf_joint"}
+    assert UNITREE_A1_CFG.actuators["base_legs"].stiffness == 25.0
+
+
+def test_a1_usd_is_a_floating_base_with_primitive_colliders():
+    from pxr import Usd, UsdPhysics
+
+    stage = Usd.Stage.Open(UNITREE_A1_USD_PATH)
+    prims = list(stage.Traverse())
+    revolute = [p.GetName() for p in prims if p.IsA(UsdPhysics.RevoluteJoint)]
+    assert len(revolute) == 12 and all(n.endswith(("_hip_joint", "_thigh_joint", "_calf_joint")) for n in revolute)
+    assert not [p for p in prims if p.GetName() == "root_joint"]
+    bodies = [p.GetName() for p in prims if p.HasAPI(UsdPhysics.RigidBodyAPI)]
+    assert len(bodies) == 17 and "trunk" in bodies and sum(b.endswith("_foot") for b in bodies) == 4
+    assert {p.GetTypeName() for p in prims if p.HasAPI(UsdPhysics.CollisionAPI)} == {"Cube", "Cylinder", "Sphere"}
+
+
+# -- reward math
+
+
+def test_progress_is_capped_at_the_commanded_speed():
+    cmd = torch.tensor([[1.0, 0.0], [0.5, 0.0], [0.0, 0.0]])
+    vel = torch.tensor([[0.4, 3.0], [2.0, 0.0], [1.0, 0.0]])
+    torch.testing.assert_close(mdp.progress_from_velocity(vel, cmd), torch.tensor([0.4, 0.5, 0.0]))
+    torch.testing.assert_close(mdp.progress_from_velocity(-vel[:1], cmd[:1]), torch.tensor([-0.4]))
+
+
+def test_stumble_counts_mostly_horizontal_contacts():
+    forces = torch.tensor([[[0.0, 0.0, 50.0], [60.0, 0.0, 10.0], [0.0, 0.0, 0.0], [30.0, 40.0, 12.0]]])
+    assert mdp.stumble_from_forces(forces, ratio=4.0).item() == 2.0
+
+
+def test_edge_counts_feet_in_contact_near_a_height_step():
+    xs = torch.arange(-1.0, 1.01, 0.1)
+    hits = torch.stack(torch.meshgrid(xs, xs, indexing="ij"), dim=-1).reshape(-1, 2)
+    z = torch.where(hits[:, 0] > 0.25, 0.2, 0.0)  # a 0.2 m step at x = 0.25
+    hits_w = torch.cat((hits, z[:, None]), dim=-1)[None]
+    feet = torch.tensor([[[0.27, 0.0, 0.2], [-0.5, 0.0, 0.0], [0.22, 0.3, 0.0], [0.7, 0.0, 0.2]]])
+    in_contact = torch.tensor([[True, True, True, True]])
+    assert mdp.edge_from_heights(feet, in_contact, hits_w, radius=0.1, edge_height=0.05).item() == 2.0
+    assert mdp.edge_from_heights(feet, ~in_contact, hits_w, radius=0.1, edge_height=0.05).item() == 0.0
+    hits_w[0, :, 2] = float("inf")  # missed rays are ignored
+    assert mdp.edge_from_heights(feet, in_contact, hits_w, radius=0.1, edge_height=0.05).item() == 0.0
+
+
+# -- depth student
+
+SMALL = DepthStudentCfg(proprio_dim=10, depth_shape=(24, 32), hidden_dims=[32, 32], rnn_hidden_dim=16)
+OBS_DIM = 10 + 24 * 32
+
+
+def test_depth_student_shapes_and_interface():
+    torch.manual_seed(0)
+    student = DepthStudent(OBS_DIM, 12, SMALL)
+    assert isinstance(student, MLPStudent) and student.is_recurrent and student.hidden_shape == (1, 16)
+    obs = torch.rand(5, OBS_DIM)
+    h0 = student.initial_hidden(5)
+    assert h0.shape == (1, 5, 16) and not h0.any()
+    actions, h1 = student(obs, h0)
+    assert actions.shape == (5, 12) and h1.shape == (1, 5, 16)
+    assert student.depth_feature(obs).shape == (5, 32) and student.depth_feature(obs).abs().max() <= 1.0
+    assert student.forward_sequence(torch.rand(7, 5, OBS_DIM), h0).shape == (7, 5, 12)
+    rebuilt = DepthStudent.from_config(student.config)
+    rebuilt.load_state_dict(student.state_dict())
+    torch.testing.assert_close(rebuilt(obs, h0)[0], actions)
+    with pytest.raises(ValueError, match="depth"):
+        DepthStudent(OBS_DIM + 1, 12, SMALL)
+
+
+def test_default_and_paper_students_fit_the_task_observation():
+    default = DepthStudent(pk.POLICY_OBS_DIM, 12, DepthStudentCfg())
+    paper = DepthStudent(pk.POLICY_OBS_DIM, 12, PaperDepthStudentCfg())
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(default) < 1_000_000 < 8_000_000 < count(paper)
+    assert paper.hidden_shape == (1, 512)
+    assert default(torch.rand(2, pk.POLICY_OBS_DIM))[0].shape == (2, 12)
+
+
+def test_forward_sequence_resets_hidden_at_episode_starts():
+    torch.manual_seed(1)
+    student = DepthStudent(OBS_DIM, 4, SMALL)
+    obs = torch.rand(6, 3, OBS_DIM)
+    dones = torch.zeros(6, 3, dtype=torch.bool)
+    dones[2, 0] = dones[4, 2] = True  # env 0 restarts at t=3, env 2 at t=5
+    h0 = torch.randn(1, 3, 16)
+    seq = student.forward_sequence(obs, h0, dones)
+    h, steps = h0, []
+    for t in range(6):
+        if t > 0:
+            h = h * (~dones[t - 1]).float().view(1, 3, 1)
+        a, h = student(obs[t], h)
+        steps.append(a)
+    torch.testing.assert_close(seq, torch.stack(steps))
+    # after the reset env 0 acts exactly like a fresh episode started at t=3
+    fresh = student.forward_sequence(obs[3:, :1], student.initial_hidden(1))
+    torch.testing.assert_close(seq[3:, :1], fresh)
+    assert not torch.allclose(seq[3:, :1], student.forward_sequence(obs[:, :1], h0[:, :1])[3:])
+
+
+@pytest.mark.parametrize("normalised", [False, True])
+def test_actor_from_teacher_reproduces_the_teacher_on_the_proprio_part(normalised):
+    torch.manual_seed(2)
+    p, s, q = 10, 20, 3
+    teacher = MLP(p + s + q, 6, [32, 16], "elu")
+    norm = EmpiricalNormalization(p + s + q)
+    if normalised:
+        norm.train()
+        norm.update(torch.randn(256, p + s + q) * 3.0 + 1.0)
+        norm.eval()
+    model = torch.nn.Module()
+    model.mlp, model.obs_normalizer = teacher, (norm if normalised else torch.nn.Identity())
+    s0, q0 = torch.full((s,), -0.24), torch.tensor([0.8, 0.5, 1.5])
+    actor = create_depth_actor_from_teacher(model, p, s, feature_dim=8, scandots_fill=-0.24, privileged_fill=q0)
+    assert actor[0].in_features == p + 8 and not actor[0].weight[:, p:].any()
+    proprio = torch.randn(9, p)
+    with torch.no_grad():
+        expected = teacher(model.obs_normalizer(torch.cat((proprio, s0.expand(9, s), q0.expand(9, q)), dim=-1)))
+        got = actor(torch.cat((proprio, torch.randn(9, 8) * 0.0), dim=-1))
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    # deeper layers are copies, not shared
+    assert actor[2].weight.data_ptr() != teacher[2].weight.data_ptr()
+    torch.testing.assert_close(actor[2].weight, teacher[2].weight)
+
+
+def test_student_init_from_teacher_matches_teacher_while_feature_columns_are_zero():
+    torch.manual_seed(3)
+    cfg = SMALL.replace(teacher_scandots_dim=7, teacher_scandots_fill=-0.2, teacher_privileged_fill=[1.0, 0.0])
+    student = DepthStudent(OBS_DIM, 4, cfg)
+    teacher = MLP(10 + 7 + 2, 4, [32, 32], "elu")
+    report = student.init_from_teacher(teacher)
+    assert report["sliced"] == ["mlp.0.weight", "mlp.0.bias"] and "mlp.2.weight" in report["copied"]
+    obs = torch.rand(5, OBS_DIM)
+    fill = torch.tensor([-0.2] * 7 + [1.0, 0.0]).expand(5, 9)
+    with torch.no_grad():  # any depth image: the feature columns start at zero
+        torch.testing.assert_close(student(obs)[0], teacher(torch.cat((obs[:, :10], fill), dim=-1)))
