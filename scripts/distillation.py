@@ -5,7 +5,10 @@ Example:
         --teacher_checkpoint logs/rsl_rl/quadcopter_point_ctrl/<run>/model_149.pt --num_envs 256 --student gru
 
 Several teachers (``--teacher_checkpoint a.pt b.pt`` or a glob) each label a contiguous block of envs; on a task
-with per-block variants (e.g. dynamics ranges) teacher k is bound to variant k.
+with per-block vehicle variants teacher k is bound to variant k:
+
+    python scripts/distillation.py --task Isaac-Quadcopter-Point-Ctrl-MultiVehicle-v0 \
+        --teacher_checkpoint logs/rsl_rl/light/<run>/model_149.pt logs/rsl_rl/heavy/<run>/model_149.pt
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 from isaaclab_distill.distillation import DistillationTrainer, Teacher, build_student, load_checkpoint  # noqa: E402
 from isaaclab_distill.distillation.setup import (  # noqa: E402
     apply_distillation_args,
+    check_teacher_variants,
     expand_teacher_paths,
     teacher_agent_cfg,
 )
@@ -59,6 +63,7 @@ def main(env_cfg, agent_cfg) -> None:
     episode_steps = int(env_cfg.episode_length_s / (env_cfg.sim.dt * env_cfg.decimation))
     apply_distillation_args(args_cli, agent_cfg, env_cfg.scene.num_envs, episode_steps)
     teacher_paths = expand_teacher_paths(args_cli.teacher_checkpoint)
+    check_teacher_variants(env_cfg, len(teacher_paths))
     if args_cli.resume:
         load_checkpoint(args_cli.resume)  # kind and readability, before the simulator starts
     log_dir = make_run_dir("distillation", agent_cfg.experiment_name, agent_cfg.run_name or None)

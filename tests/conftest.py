@@ -6,6 +6,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -23,6 +24,27 @@ def run_script(script: str, *args: str, cwd: pathlib.Path, timeout: float = 900)
     cmd = [sys.executable, str(REPO / "scripts" / script), *args]
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def start_script(script: str, *args: str, cwd: pathlib.Path) -> subprocess.Popen:
+    """Start ``scripts/<script>`` in the background (stdout and stderr to ``cwd/out.log``) to signal it later."""
+    cmd = [sys.executable, str(REPO / "scripts" / script), *args]
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    log = open(cwd / "out.log", "w")  # noqa: SIM115 (closed with the process by wait_for)
+    return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_for(proc: subprocess.Popen, cwd: pathlib.Path, condition, timeout: float = 600) -> str:
+    """Poll until ``condition(output_so_far)`` holds; returns the output. Fails if the process ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        output = (cwd / "out.log").read_text()
+        if condition(output):
+            return output
+        assert proc.poll() is None, f"exited {proc.returncode} early:\n{output[-3000:]}"
+        time.sleep(0.5)
+    proc.kill()
+    raise AssertionError(f"timed out:\n{(cwd / 'out.log').read_text()[-3000:]}")
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:

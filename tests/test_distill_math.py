@@ -37,7 +37,8 @@ from isaaclab_distill.distillation import (
     save_checkpoint,
     sequence_loss,
 )
-from isaaclab_distill.distillation import checkpoint as ckpt_mod
+from isaaclab_distill.utils import UserError
+from isaaclab_distill.utils import io as io_mod
 
 torch.set_num_threads(1)
 
@@ -247,10 +248,10 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
         f.write(b"PK\x03\x04 half a checkpoint")
         raise OSError("disk full")
 
-    monkeypatch.setattr(ckpt_mod.torch, "save", crash)
+    monkeypatch.setattr(io_mod.torch, "save", crash)
     with torch.no_grad():
         student.mlp[0].weight.add_(1.0)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(UserError, match="cannot write .*best_student.pt': disk full; the previous file"):
         save_checkpoint(path, student=student, optimizer=None, epoch=2, best_return=9.0)
     monkeypatch.undo()
     assert load_checkpoint(path)["epoch"] == 1  # previous file intact

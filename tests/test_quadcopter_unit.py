@@ -16,6 +16,9 @@ QUAD_IDS = (
     "Isaac-Quadcopter-Point-Ctrl-v0",
     "Isaac-Quadcopter-Point-Ctrl-Play-v0",
     "Isaac-Quadcopter-Point-Ctrl-Motor-v0",
+    "Isaac-Quadcopter-Point-Ctrl-Light-v0",
+    "Isaac-Quadcopter-Point-Ctrl-Heavy-v0",
+    "Isaac-Quadcopter-Point-Ctrl-MultiVehicle-v0",
 )
 
 
@@ -71,3 +74,33 @@ def test_first_order_lag_is_exact_exponential():
 def test_distance_shaping(dist, expected):
     value = mdp.distance_to_goal_tanh(torch.zeros(1, 3), torch.tensor([[dist, 0.0, 0.0]]), std=0.8)
     assert value.item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_vehicle_variants_lie_inside_the_normalisation_ranges():
+    """Teacher k of a multi-vehicle distillation is bound to variant k: the variants must be distinct and in range."""
+    multi, _ = load_task_configs("Isaac-Quadcopter-Point-Ctrl-MultiVehicle-v0", None)
+    light, _ = load_task_configs("Isaac-Quadcopter-Point-Ctrl-Light-v0", None)
+    heavy, _ = load_task_configs("Isaac-Quadcopter-Point-Ctrl-Heavy-v0", None)
+    assert multi.dynamics_variants == light.dynamics_variants + heavy.dynamics_variants
+    for variant in multi.dynamics_variants:
+        for name in ("mass_scale_range", "thrust_to_weight_range", "motor_time_constant_range"):
+            (low, high), (vmin, vmax) = getattr(multi.dynamics, name), getattr(variant, name)
+            assert low <= vmin < vmax <= high, name
+    assert light.dynamics_variants[0].mass_scale_range[1] <= heavy.dynamics_variants[0].mass_scale_range[0]
+
+
+def test_sample_uniform_per_env_respects_each_row():
+    bounds = torch.tensor([[0.0, 1.0], [5.0, 5.5], [-2.0, -1.0]]).repeat(1000, 1)
+    x = mdp.sample_uniform_per_env(bounds)
+    assert x.shape == (3000,) and bool(((x >= bounds[:, 0]) & (x <= bounds[:, 1])).all())
+
+
+def test_teacher_count_must_match_the_vehicle_variants():
+    from isaaclab_distill.distillation.setup import check_teacher_variants
+    from isaaclab_distill.utils import UserError
+
+    multi, _ = load_task_configs("Isaac-Quadcopter-Point-Ctrl-MultiVehicle-v0", None)
+    check_teacher_variants(multi, 1)  # one teacher may label every vehicle
+    check_teacher_variants(multi, 2)
+    with pytest.raises(UserError, match="2 vehicle variants but 3 teacher checkpoints"):
+        check_teacher_variants(multi, 3)

@@ -6,7 +6,6 @@ Pure torch on top of rsl_rl's building blocks; no simulator is needed to import 
 from .cfg import DistillationCfg, MultiTeacherCfg, StudentCfg
 from .checkpoint import (
     CHECKPOINT_KIND,
-    atomic_save,
     capture_rng_state,
     load_checkpoint,
     load_student,
@@ -37,7 +36,6 @@ __all__ = [
     "Teacher",
     "TeacherLoadError",
     "actor_cfg_from_agent_cfg",
-    "atomic_save",
     "behaviour_loss",
     "build_student",
     "capture_rng_state",

@@ -24,40 +24,17 @@ from __future__ import annotations
 import os
 import pickle
 import random
-import tempfile
 from typing import Any
 
 import numpy as np
 import torch
 
+from ..utils.io import atomic_torch_save
 from .errors import CheckpointError
 from .students import MLPStudent, build_student
 
 CHECKPOINT_KIND = "student"
 FORMAT_VERSION = 1
-
-
-def atomic_save(obj: Any, path: str) -> None:
-    """``torch.save(obj)`` to ``path`` so that readers only ever see the old or the complete new file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        # Persist the rename itself (directory entry)
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def capture_rng_state(generators: dict[str, torch.Generator] | None = None) -> dict[str, Any]:
@@ -124,9 +101,8 @@ def make_checkpoint(
 
 
 def save_checkpoint(path: str, **kwargs: Any) -> str:
-    """:func:`make_checkpoint` (same keyword arguments) + :func:`atomic_save`; returns ``path``."""
-    atomic_save(make_checkpoint(**kwargs), path)
-    return path
+    """:func:`make_checkpoint` (same keyword arguments) + an atomic write; returns ``path``."""
+    return atomic_torch_save(make_checkpoint(**kwargs), path)
 
 
 def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -16,6 +16,7 @@ import yaml
 from ..utils.errors import UserError
 from ..utils.hydra import load_task_configs
 from .cfg import DistillationCfg
+from .students import STUDENT_CLASS_NAMES
 from .teacher import load_checkpoint_dict
 
 
@@ -34,6 +35,22 @@ def expand_teacher_paths(patterns: list[str]) -> list[str]:
         if "actor_state_dict" not in data:
             raise UserError(f"'{path}' is not an rsl_rl PPO checkpoint (keys: {sorted(data)[:6]})")
     return [os.path.abspath(p) for p in paths]
+
+
+def check_teacher_variants(env_cfg: Any, num_teachers: int) -> None:
+    """Several teachers are bound to the task's variant blocks in order: their numbers must agree.
+
+    Teacher ``k`` labels the ``k``-th contiguous block of envs (the trainer's default split); a task with
+    ``dynamics_variants`` gives block ``k`` variant ``k`` (e.g. ``Isaac-Quadcopter-Point-Ctrl-MultiVehicle-v0``).
+    """
+    variants = len(getattr(env_cfg, "dynamics_variants", None) or [])
+    if num_teachers > 1 and variants and num_teachers != variants:
+        raise UserError(
+            f"the task has {variants} vehicle variants but {num_teachers} teacher checkpoints were given:"
+            f" pass one --teacher_checkpoint per variant, in variant order"
+        )
+    if num_teachers > env_cfg.scene.num_envs:
+        raise UserError(f"{num_teachers} teachers need at least as many envs, got --num_envs {env_cfg.scene.num_envs}")
 
 
 def teacher_agent_cfg(task: str, checkpoint: str) -> dict | Any:
@@ -78,8 +95,10 @@ def apply_distillation_args(args: Any, cfg: DistillationCfg, num_envs: int, max_
             raise UserError(f"{name} must be >= 1, got {getattr(cfg, name)}")
     if not cfg.learning_rate > 0:
         raise UserError(f"--learning_rate must be positive, got {cfg.learning_rate}")
-    if cfg.student.class_name not in ("mlp", "gru", "lstm"):
-        raise UserError(f"--student must be mlp, gru or lstm, got '{cfg.student.class_name}'")
+    if cfg.student.class_name not in STUDENT_CLASS_NAMES:
+        raise UserError(
+            f"student class_name must be one of {', '.join(STUDENT_CLASS_NAMES)}, got '{cfg.student.class_name}'"
+        )
     # segments available after the first epoch: a minibatch larger than that can never be filled
     segments = num_envs * math.ceil(cfg.num_steps_per_env / cfg.sequence_length)
     if cfg.batch_size > segments:

@@ -181,8 +181,20 @@ class RecurrentStudent(MLPStudent):
 Student = MLPStudent  # RecurrentStudent is a subclass; use this name in type hints
 
 
+STUDENT_CLASS_NAMES = ("mlp", "gru", "lstm", "depth_cnn_gru")
+"""Every ``class_name`` :func:`build_student` knows (``depth_cnn_gru`` is the parkour ``DepthStudent``)."""
+
+
 def build_student(cfg: StudentCfg | dict, obs_dim: int, action_dim: int) -> MLPStudent:
     """Create the student described by ``cfg`` (a :class:`StudentCfg` or its dict) for the given sizes."""
+    class_name = cfg["class_name"] if isinstance(cfg, dict) else cfg.class_name
+    if class_name == "depth_cnn_gru":
+        # task-specific model, imported here because it builds on this module
+        from isaaclab_distill.models.depth_student import DepthStudent
+
+        if isinstance(cfg, dict):
+            return DepthStudent.from_config({**cfg, "obs_dim": obs_dim, "action_dim": action_dim})
+        return DepthStudent(obs_dim, action_dim, cfg)
     if isinstance(cfg, dict):
         known = set(StudentCfg().to_dict())
         cfg = StudentCfg(**{k: v for k, v in cfg.items() if k in known})
@@ -199,7 +211,7 @@ def build_student(cfg: StudentCfg | dict, obs_dim: int, action_dim: int) -> MLPS
             cfg.rnn_hidden_dim,
             cfg.rnn_num_layers,
         )
-    raise ValueError(f"Unknown student class_name '{cfg.class_name}', expected 'mlp', 'gru' or 'lstm'.")
+    raise ValueError(f"Unknown student class_name '{cfg.class_name}', expected one of {STUDENT_CLASS_NAMES}.")
 
 
 _INPUT_WEIGHT = {False: "mlp.0.weight", True: "rnn.rnn.weight_ih_l0"}

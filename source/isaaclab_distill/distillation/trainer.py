@@ -138,7 +138,13 @@ class DistillationTrainer:
         self._check_obs(obs, "env.get_observations")
 
         if cfg.init_student_from_teacher:
-            report = init_from_teacher(self.student, self.teachers[0].model, cfg.teacher_input_indices)
+            # a student with its own column layout (e.g. the depth student) knows how to take the teacher's weights
+            init = getattr(self.student, "init_from_teacher", None)
+            teacher_actor = self.teachers[0].model
+            if init is not None:
+                report = init(teacher_actor, cfg.teacher_input_indices)
+            else:
+                report = init_from_teacher(self.student, teacher_actor, cfg.teacher_input_indices)
             print(
                 f"[distill] init from teacher: copied {report['copied']}, sliced {report['sliced']},"
                 f" skipped {report['skipped']}"

@@ -1,39 +1,33 @@
-"""rsl_rl's :class:`OnPolicyRunner`, with checkpoints written atomically.
+"""rsl_rl's :class:`OnPolicyRunner`, with checkpoints written atomically and a checkpoint on Ctrl-C.
 
 rsl_rl writes ``model_*.pt`` with a plain ``torch.save``: a run killed mid-write leaves a truncated file that
 ``--resume`` then fails to load. Here every checkpoint goes to a temporary file in the same directory, is
 fsynced, then renamed over the target (atomic on POSIX), so the previous checkpoint survives any crash.
+rsl_rl also drops everything since the last ``save_interval`` on Ctrl-C; here SIGINT writes ``model_<it>.pt`` first.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
-from typing import Any
 
-import torch
 from rsl_rl.runners import OnPolicyRunner
 
-
-def atomic_torch_save(obj: Any, path: str) -> None:
-    """``torch.save`` to ``path`` so that readers see either the old file or the complete new one."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".pt", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+from ..utils.io import atomic_torch_save
 
 
 class TeacherRunner(OnPolicyRunner):
-    """PPO runner for teachers; identical training, atomic checkpoint writes."""
+    """PPO runner for teachers; identical training, atomic checkpoint writes, a checkpoint on Ctrl-C."""
+
+    def learn(self, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> None:
+        """rsl_rl's ``learn``; on KeyboardInterrupt the current policy is saved before the interrupt propagates."""
+        try:
+            super().learn(num_learning_iterations, init_at_random_ep_len)
+        except KeyboardInterrupt:
+            if self.logger.log_dir is not None:
+                path = os.path.join(self.logger.log_dir, f"model_{self.current_learning_iteration}.pt")
+                self.save(path)
+                print(f"[INFO] interrupted: saved {path}", flush=True)
+            raise
 
     def save(self, path: str, infos: dict | None = None) -> None:
         saved = self.alg.save()

@@ -37,6 +37,13 @@ class QuadcopterEnv(DirectRLEnv):
         self._default_mass = self.robot.data.body_mass.torch.clone().reshape(n, 1)  # (N, 1) [kg]
         self._default_inertia = self.robot.data.body_inertia.torch.clone().reshape(n, 1, 9)
         self._gravity = float(torch.tensor(self.sim.cfg.gravity).norm())
+        # per-env sampling ranges [N, 2] of mass scale, thrust-to-weight, motor time constant (variant blocks)
+        variants = cfg.dynamics_variants or [cfg.dynamics]
+        block = torch.arange(n, device=dev) * len(variants) // n
+        self._ranges = {
+            name: torch.tensor([getattr(v, name) for v in variants], device=dev)[block]
+            for name in ("mass_scale_range", "thrust_to_weight_range", "motor_time_constant_range")
+        }
         self._mass_scale = torch.ones(n, device=dev)
         self._thrust_to_weight = torch.full((n,), sum(cfg.dynamics.thrust_to_weight_range) / 2, device=dev)
         self._motor_tau = torch.full((n,), sum(cfg.dynamics.motor_time_constant_range) / 2, device=dev)
@@ -126,10 +133,10 @@ class QuadcopterEnv(DirectRLEnv):
             self.episode_length_buf[:] = torch.randint_like(self.episode_length_buf, high=int(self.max_episode_length))
 
         # new dynamics
-        n, rng = len(env_ids), self.cfg.dynamics
-        self._mass_scale[env_ids] = mdp.sample_uniform(rng.mass_scale_range, n, self.device)
-        self._thrust_to_weight[env_ids] = mdp.sample_uniform(rng.thrust_to_weight_range, n, self.device)
-        self._motor_tau[env_ids] = mdp.sample_uniform(rng.motor_time_constant_range, n, self.device)
+        n, ranges = len(env_ids), self._ranges
+        self._mass_scale[env_ids] = mdp.sample_uniform_per_env(ranges["mass_scale_range"][env_ids])
+        self._thrust_to_weight[env_ids] = mdp.sample_uniform_per_env(ranges["thrust_to_weight_range"][env_ids])
+        self._motor_tau[env_ids] = mdp.sample_uniform_per_env(ranges["motor_time_constant_range"][env_ids])
         scale = self._mass_scale[env_ids].unsqueeze(-1)
         self.robot.set_masses_index(masses=self._default_mass[env_ids] * scale, env_ids=env_ids)
         self.robot.set_inertias_index(inertias=self._default_inertia[env_ids] * scale.unsqueeze(-1), env_ids=env_ids)

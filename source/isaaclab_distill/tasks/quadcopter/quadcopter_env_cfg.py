@@ -92,6 +92,11 @@ class QuadcopterEnvCfg(DirectRLEnvCfg):
     yaw_torque_coef = 0.006
     """Yaw drag torque per unit motor thrust [m] (motor mode)."""
     dynamics: DynamicsRandomizationCfg = DynamicsRandomizationCfg()
+    """Randomisation ranges; also the ranges that normalise the privileged teacher observation."""
+    dynamics_variants: list[DynamicsRandomizationCfg] = []
+    """Optional vehicle variants, one contiguous block of envs each: env ``i`` samples from variant
+    ``i * V // num_envs``, the same split with which the distillation trainer binds teacher ``k`` to its envs.
+    Empty: every env samples from :attr:`dynamics`. Variant ranges must lie inside :attr:`dynamics`."""
 
     # goal sampling, relative to the env origin [m]
     goal_xy_range: tuple[float, float] = (-2.0, 2.0)
@@ -133,3 +138,41 @@ class QuadcopterEnvCfg_PLAY(QuadcopterEnvCfg):
     def __post_init__(self):
         super().__post_init__()
         self.play_mode()
+
+
+LIGHT_DYNAMICS = DynamicsRandomizationCfg(
+    mass_scale_range=(0.8, 1.0), thrust_to_weight_range=(1.95, 2.2), motor_time_constant_range=(0.02, 0.04)
+)
+"""An agile vehicle: light, high thrust margin, fast motors."""
+
+HEAVY_DYNAMICS = DynamicsRandomizationCfg(
+    mass_scale_range=(1.05, 1.25), thrust_to_weight_range=(1.7, 1.95), motor_time_constant_range=(0.04, 0.06)
+)
+"""A sluggish vehicle: heavy, low thrust margin, slow motors."""
+
+
+@configclass
+class QuadcopterLightEnvCfg(QuadcopterEnvCfg):
+    """Only the light vehicle (train its teacher here)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.dynamics_variants = [LIGHT_DYNAMICS]
+
+
+@configclass
+class QuadcopterHeavyEnvCfg(QuadcopterEnvCfg):
+    """Only the heavy vehicle (train its teacher here)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.dynamics_variants = [HEAVY_DYNAMICS]
+
+
+@configclass
+class QuadcopterMultiVehicleEnvCfg(QuadcopterEnvCfg):
+    """Both vehicles, half of the envs each: distil the light and the heavy teacher into one student."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.dynamics_variants = [LIGHT_DYNAMICS, HEAVY_DYNAMICS]

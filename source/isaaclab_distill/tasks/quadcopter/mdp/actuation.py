@@ -52,3 +52,9 @@ def sample_uniform(bounds: tuple[float, float], n: int, device: torch.device | s
     """Sample ``n`` values uniformly in ``[low, high]``."""
     low, high = bounds
     return torch.empty(n, device=device).uniform_(low, high)
+
+
+def sample_uniform_per_env(bounds: torch.Tensor) -> torch.Tensor:
+    """Sample one value per row of ``bounds[n, 2]`` (low, high) uniformly: ``-> [n]``."""
+    low, high = bounds.unbind(-1)
+    return low + (high - low) * torch.rand_like(low)

@@ -10,6 +10,10 @@ for task_id, env_cfg in (
     ("Isaac-Quadcopter-Point-Ctrl-v0", "QuadcopterEnvCfg"),
     ("Isaac-Quadcopter-Point-Ctrl-Play-v0", "QuadcopterEnvCfg_PLAY"),
     ("Isaac-Quadcopter-Point-Ctrl-Motor-v0", "QuadcopterMotorEnvCfg"),
+    # multi-teacher distillation: one teacher per vehicle, then one student for both
+    ("Isaac-Quadcopter-Point-Ctrl-Light-v0", "QuadcopterLightEnvCfg"),
+    ("Isaac-Quadcopter-Point-Ctrl-Heavy-v0", "QuadcopterHeavyEnvCfg"),
+    ("Isaac-Quadcopter-Point-Ctrl-MultiVehicle-v0", "QuadcopterMultiVehicleEnvCfg"),
 ):
     gym.register(
         id=task_id,

@@ -2,7 +2,7 @@
 
 from isaaclab.utils import configclass
 
-from isaaclab_distill.distillation import DistillationCfg, StudentCfg
+from isaaclab_distill.distillation import DistillationCfg, MultiTeacherCfg, StudentCfg
 
 
 @configclass
@@ -22,3 +22,5 @@ class QuadcopterDistillationCfg(DistillationCfg):
     save_interval = 10
     # the student sees no linear velocity and no dynamics parameters: memory lets it infer both
     student = StudentCfg(class_name="gru", hidden_dims=[128, 128], rnn_hidden_dim=64, obs_normalization=True)
+    # multi-teacher (MultiVehicle task): the goal position in the body frame is policy columns 6:9
+    multi_teacher = MultiTeacherCfg(position_obs_slice=(6, 9))
