@@ -27,6 +27,7 @@ class DepthParkourDistillationCfg(DistillationCfg):
     ``max_dataset_steps`` bound of ~2 GB.
     """
 
+    experiment_name = "depth_parkour_a1"
     n_epochs = 300
     num_steps_per_env = 24
     batch_size = 64

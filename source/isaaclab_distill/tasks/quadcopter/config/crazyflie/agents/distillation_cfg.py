@@ -17,7 +17,7 @@ class QuadcopterDistillationCfg(DistillationCfg):
     beta_start = 0.5
     beta_decay = 0.7
     max_dataset_steps = 400_000
-    eval_interval = 5
+    eval_interval = 10
     eval_steps = 1000  # two 500-step episodes: every env completes one
     save_interval = 10
     # the student sees no linear velocity and no dynamics parameters: memory lets it infer both

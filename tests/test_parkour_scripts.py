@@ -1,0 +1,54 @@
+"""Depth parkour through the scripts, as a user runs it: PPO teacher -> depth student -> play and export."""
+
+from __future__ import annotations
+
+import json
+
+import onnxruntime
+import pytest
+from conftest import run_script
+
+from isaaclab_distill.distillation import load_checkpoint
+
+pytestmark = pytest.mark.sim
+
+
+def test_teacher_student_play_end_to_end(tmp_path):
+    # 1. PPO teacher on the camera-free teacher variant (scandots + privileged terms)
+    proc = run_script(
+        "train.py",
+        *("--task", "Isaac-Depth-Parkour-Teacher-v0", "--num_envs", "8", "--max_iterations", "2", "--device", "cpu"),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (teacher_run,) = (tmp_path / "logs" / "rsl_rl" / "depth_parkour_a1").iterdir()
+    teacher = teacher_run / "model_1.pt"
+    assert teacher.is_file()
+
+    # 2. depth CNN + GRU student on the task with the depth camera, started from the teacher's actor
+    proc = run_script(
+        "distillation.py",
+        *("--task", "Isaac-Depth-Parkour-v0", "--teacher_checkpoint", str(teacher), "--num_envs", "8"),
+        *("--device", "cpu", "--n_epochs", "2", "--batch_size", "8", "agent.eval_steps=30"),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "init from teacher" in proc.stdout
+    (student_run,) = (tmp_path / "logs" / "distillation" / "depth_parkour_a1").iterdir()
+    student = student_run / "final_student.pt"
+    data = load_checkpoint(str(student))
+    assert data["epoch"] == 2 and data["student_cfg"]["class_name"] == "depth_cnn_gru"
+
+    # 3. play the student: evaluation summary and exported ONNX with explicit hidden state
+    proc = run_script(
+        "play.py",
+        *("--task", "Isaac-Depth-Parkour-Play-v0", "--checkpoint", str(student), "--num_envs", "4", "--steps", "30"),
+        "--device",
+        "cpu",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    summaries = list(student_run.glob("*.json"))
+    assert len(summaries) == 1 and "mean_return" in json.loads(summaries[0].read_text())
+    session = onnxruntime.InferenceSession(str(student_run / "exported" / "policy.onnx"))
+    assert {i.name for i in session.get_inputs()} == {"obs", "h_in"}
