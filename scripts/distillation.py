@@ -44,6 +44,7 @@ from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper  # noqa: E402
 from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
 from isaaclab_distill.distillation import DistillationTrainer, Teacher, build_student, load_checkpoint  # noqa: E402
+from isaaclab_distill.distillation.plots import plot_distillation_summary  # noqa: E402
 from isaaclab_distill.distillation.setup import (  # noqa: E402
     apply_distillation_args,
     check_teacher_variants,
@@ -70,6 +71,10 @@ def main(env_cfg, agent_cfg) -> None:
     env_cfg.log_dir = log_dir
     dump_params(log_dir, env_cfg, agent_cfg)
     print(f"[INFO] logging to {log_dir}")
+    if args_cli.video:  # imported only when recording: it loads the camera and renderer modules
+        from isaaclab_distill.utils.video import configure_video
+
+        configure_video(env_cfg, args_cli, log_dir, "distillation")
 
     with launch_simulation(env_cfg, args_cli):
         # 2. environment, wrapped for rsl_rl (TensorDict observations with "policy" and "teacher" groups)
@@ -102,6 +107,7 @@ def main(env_cfg, agent_cfg) -> None:
                 print(f"[INFO] interrupted: saved {path}")
                 raise
             print(f"[INFO] done: {result}; checkpoints in {log_dir}")
+            print(f"[INFO] student vs teacher return plot: {plot_distillation_summary(log_dir)}")
         finally:
             writer.close()
             env.close()

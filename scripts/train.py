@@ -57,6 +57,10 @@ def main(env_cfg, agent_cfg) -> None:
     log_dir = make_run_dir("rsl_rl", agent_cfg.experiment_name, args_cli.run_name or agent_cfg.run_name or None)
     env_cfg.log_dir = log_dir
     print(f"[INFO] logging to {log_dir}")
+    if args_cli.video:  # imported only when recording: it loads the camera and renderer modules
+        from isaaclab_distill.utils.video import configure_video
+
+        configure_video(env_cfg, args_cli, log_dir, "train")
 
     with launch_simulation(env_cfg, args_cli):
         # 3. environment, wrapped for rsl_rl

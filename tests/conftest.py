@@ -61,7 +61,13 @@ def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> s
 
 @pytest.fixture(scope="session")
 def teacher_run(tmp_path_factory) -> pathlib.Path:
-    """Train the quadcopter PPO teacher once (real rsl_rl PPO, 256 envs on CPU) and return its run directory."""
+    """Train the quadcopter PPO teacher once (real rsl_rl PPO, 256 envs on CPU) and return its run directory.
+
+    Developers may set ``ISAACLAB_DISTILL_TEACHER_RUN`` to the run directory of such a training (same command) to
+    skip it while iterating; CI never sets it.
+    """
+    if os.environ.get("ISAACLAB_DISTILL_TEACHER_RUN"):
+        return pathlib.Path(os.environ["ISAACLAB_DISTILL_TEACHER_RUN"])
     work = tmp_path_factory.mktemp("teacher")
     proc = run_script(
         "train.py",

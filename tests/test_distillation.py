@@ -84,6 +84,7 @@ def test_run_directory_has_logs_checkpoints_and_params(student_run):
     env = yaml.safe_load((run_dir / "params" / "env.yaml").read_text())
     assert agent["n_epochs"] == 40 and agent["student"]["class_name"] == "gru" and env["scene"]["num_envs"] == 256
     assert not list(run_dir.glob(".*.tmp")), "atomic saves leave no temporary files"
+    assert (run_dir / "summary.png").stat().st_size > 10_000, "student vs teacher return plot"
 
 
 def test_resume_continues_at_the_saved_epoch(student_run, teacher_run, tmp_path):
@@ -137,6 +138,8 @@ def test_two_teachers_bound_to_two_vehicles(teacher_run, tmp_path):
         teacher,
         "--num_envs",
         "32",
+        "--batch_size",
+        "64",
         "--device",
         "cpu",
         "--n_epochs",

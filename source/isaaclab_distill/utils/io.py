@@ -31,6 +31,7 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> str:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the permissions open() would
         os.replace(tmp, path)
         dir_fd = os.open(directory, os.O_RDONLY)  # persist the rename itself
         try:
@@ -60,3 +61,9 @@ def atomic_write_text(path: str, text: str) -> str:
 def _remove(path: str) -> None:
     if os.path.exists(path):
         os.remove(path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -59,7 +59,9 @@ def resolve_checkpoint(path: str, pattern: str = r"model_(\d+)\.pt") -> str:
         found = [f for f in glob.glob(os.path.join(path, "**", "*.pt"), recursive=True) if re.search(pattern, f)]
         if not found:
             raise UserError(f"no checkpoint matching '{pattern}' under '{path}': pass a .pt file")
-        return max(found, key=lambda f: (os.path.getmtime(f), int(re.search(pattern, f).group(1))))
+        # newest run (timestamped folder names sort chronologically), then its highest iteration; file times are
+        # not used: copying a run reorders them
+        return max(found, key=lambda f: (os.path.dirname(f), int(re.search(pattern, f).group(1))))
     if not os.path.isfile(path):
         raise UserError(f"checkpoint '{path}' does not exist: pass a .pt file or a run directory")
     if not os.access(path, os.R_OK):

@@ -1,0 +1,291 @@
+"""Load a student or a PPO teacher checkpoint as one step-callable policy, roll it out, and summarise the rollout.
+
+Used by ``scripts/play.py``. Everything but :func:`evaluate_policy` runs without the simulator, so the checkpoint is
+checked (kind, readability) before the simulator starts: :func:`checkpoint_kind`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pickle
+import re
+from collections import defaultdict
+from typing import Any
+
+import torch
+import torch.nn as nn
+from tensordict import TensorDict
+
+from .distillation import CHECKPOINT_KIND, Teacher, build_student, load_checkpoint
+from .distillation.setup import teacher_agent_cfg
+from .utils.errors import UserError
+from .utils.io import atomic_write_text
+from .utils.runs import resolve_checkpoint
+
+CHECKPOINT_PATTERN = r"(?:model|checkpoint_epoch)_(\d+)\.pt"
+"""Checkpoints looked for below a run directory: PPO ``model_<it>.pt`` and student ``checkpoint_epoch_<n>.pt``."""
+
+
+class Policy:
+    """A deterministic policy over the env's observation TensorDict with per-env hidden state.
+
+    Call it once per env step: ``actions = policy(obs)``; after ``env.step`` call ``policy.reset(dones)`` so that the
+    hidden state of finished episodes starts from zero (a no-op for feed-forward policies).
+
+    Attributes:
+        kind: ``"student"`` or ``"teacher"``.
+        network: The torch module (a student, or the teacher's rsl_rl actor) - what :mod:`isaaclab_distill.export`
+            exports.
+        obs_groups: Observation groups the policy reads.
+        is_recurrent: Whether it keeps a hidden state.
+        path: The checkpoint it was loaded from.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        network: nn.Module,
+        obs_groups: list[str],
+        path: str,
+        teacher: Teacher | None = None,
+    ) -> None:
+        """Wrap a student (``teacher=None``) or a :class:`Teacher` (``network`` is its actor)."""
+        self.kind, self.network, self.obs_groups, self.path = kind, network.eval(), obs_groups, path
+        self.teacher = teacher
+        self.is_recurrent = bool(getattr(network, "is_recurrent", False))
+        self.hidden: torch.Tensor | None = None
+
+    @torch.no_grad()
+    def __call__(self, obs: TensorDict) -> torch.Tensor:
+        """Actions ``[N, A]`` for the observations of N envs (always the same N envs between resets)."""
+        if self.teacher is not None:
+            return self.teacher.act(obs, deterministic=True)
+        x = obs[self.obs_groups[0]]
+        if self.is_recurrent and (self.hidden is None or self.hidden.shape[1] != x.shape[0]):
+            self.hidden = self.network.initial_hidden(x.shape[0])
+        actions, self.hidden = self.network(x, self.hidden)
+        return actions
+
+    def reset(self, dones: torch.Tensor | None = None) -> None:
+        """Zero the hidden state of the envs flagged in ``dones`` (``[N]``), or of all envs when ``None``."""
+        if self.teacher is not None:
+            self.teacher.reset(dones)
+        elif self.hidden is not None:
+            if dones is None:
+                self.hidden = None
+            else:
+                keep = (~dones.view(-1).bool()).to(self.hidden.dtype).to(self.hidden.device)
+                self.hidden = self.hidden * keep.view(1, -1, 1)
+
+    def describe(self) -> str:
+        """One line: kind, architecture, observation groups."""
+        name = type(self.network).__name__
+        cfg = getattr(self.network, "config", None)
+        arch = f"{name} ({cfg.get('class_name')})" if isinstance(cfg, dict) else name
+        memory = "recurrent" if self.is_recurrent else "feed-forward"
+        return f"{self.kind} {arch}, obs {'+'.join(self.obs_groups)}, {memory}"
+
+
+def resolve_policy_checkpoint(path: str) -> str:
+    """A readable checkpoint file: ``path`` itself, or the best/last checkpoint of a run directory.
+
+    In a run directory: ``best_student.pt`` (distillation run) if present, else the highest ``model_<it>.pt`` /
+    ``checkpoint_epoch_<n>.pt`` (by number, not by file time: copies reorder file times). A directory without
+    checkpoints of its own (e.g. an experiment directory) is searched recursively for the newest one.
+
+    Raises:
+        UserError: Nothing readable there.
+    """
+    if os.path.isdir(path):
+        if os.path.isfile(os.path.join(path, "best_student.pt")):
+            return os.path.abspath(os.path.join(path, "best_student.pt"))
+        numbered = [
+            (int(m.group(1)), name) for name in os.listdir(path) if (m := re.fullmatch(CHECKPOINT_PATTERN, name))
+        ]
+        if numbered:
+            return resolve_checkpoint(os.path.join(path, max(numbered)[1]))
+    return os.path.abspath(resolve_checkpoint(path, CHECKPOINT_PATTERN))
+
+
+def checkpoint_kind(path: str) -> str:
+    """``"student"`` or ``"teacher"`` for a readable checkpoint file; no simulator needed.
+
+    Raises:
+        UserError: Unreadable file, non-plain pickled content, or neither a student nor an rsl_rl PPO checkpoint.
+    """
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated, not a torch file, non-plain pickles, ...
+        if isinstance(err, pickle.UnpicklingError) and "Unsupported global" in str(err):
+            raise UserError(
+                f"checkpoint '{path}' holds pickled objects that a safe load refuses: pass a student or rsl_rl PPO .pt"
+            ) from None
+        reason = "not a torch file" if isinstance(err, pickle.UnpicklingError) else _first_line(err).split(". ")[0]
+        raise UserError(f"checkpoint '{path}' cannot be read ({reason}): pass a student or rsl_rl PPO .pt") from None
+    if isinstance(data, dict) and data.get("kind") == CHECKPOINT_KIND:
+        return "student"
+    if isinstance(data, dict) and "actor_state_dict" in data:
+        return "teacher"
+    keys = sorted(map(str, data))[:6] if isinstance(data, dict) else type(data).__name__
+    raise UserError(f"'{path}' is neither a student nor an rsl_rl PPO checkpoint (found {keys})")
+
+
+def build_student_from_checkpoint(data: dict[str, Any], device: str | torch.device) -> nn.Module:
+    """Rebuild the student network of a loaded student checkpoint (MLP, GRU, LSTM or the depth CNN+GRU)."""
+    cfg = data["student_cfg"]
+    student = build_student(cfg, cfg["obs_dim"], cfg["action_dim"])
+    student.load_state_dict(data["model_state_dict"])
+    return student.to(device).eval()
+
+
+def action_clip(path: str, kind: str, task: str) -> float | None:
+    """Action clipping for the rsl_rl wrapper: a teacher's training ``clip_actions``; None for a student.
+
+    Students are distilled on an env wrapped without clipping (``scripts/distillation.py``), so they play without it.
+    """
+    if kind != "teacher":
+        return None
+    cfg = teacher_agent_cfg(task, path)
+    return cfg.get("clip_actions") if isinstance(cfg, dict) else getattr(cfg, "clip_actions", None)
+
+
+def load_policy(
+    path: str, env_obs: TensorDict, num_actions: int, task: str, device: str | torch.device = "cpu"
+) -> Policy:
+    """Load a student or a PPO teacher checkpoint as a :class:`Policy` for the env that produced ``env_obs``.
+
+    Args:
+        path: Student checkpoint (``kind == "student"``) or rsl_rl ``model_<it>.pt``.
+        env_obs: ``env.get_observations()`` of the rsl_rl-wrapped env (group names and sizes).
+        num_actions: Action size of the env.
+        task: Task id; a teacher whose run has no ``params/agent.yaml`` is built from the task's PPO config.
+        device: Device of the network.
+
+    Raises:
+        UserError: Wrong kind of file, or observation/action sizes that do not match the env.
+    """
+    if checkpoint_kind(path) == "teacher":
+        teacher = Teacher.from_checkpoint(
+            path, teacher_agent_cfg(task, path), env_obs, num_actions, device=device, deterministic=True
+        )
+        return Policy("teacher", teacher.model, teacher.obs_groups, path, teacher=teacher)
+    data = load_checkpoint(path, map_location=device)
+    group = (data.get("distillation_cfg") or {}).get("student_obs_group") or "policy"
+    if group not in env_obs.keys():
+        raise UserError(f"the student reads observation group '{group}', the env has {sorted(env_obs.keys())}")
+    cfg = data["student_cfg"]
+    obs_dim = env_obs[group].shape[-1]
+    if (cfg["obs_dim"], cfg["action_dim"]) != (obs_dim, num_actions):
+        raise UserError(
+            f"student '{path}' expects {cfg['obs_dim']} observations and {cfg['action_dim']} actions, the task has"
+            f" {obs_dim} ('{group}') and {num_actions}: pass a checkpoint distilled on this task"
+        )
+    return Policy("student", build_student_from_checkpoint(data, device), [group], path)
+
+
+@torch.no_grad()
+def evaluate_policy(env: Any, policy: Policy, steps: int) -> dict[str, Any]:
+    """Deterministic rollout of ``policy`` for ``steps`` env steps on an rsl_rl-wrapped env (no reset at start).
+
+    Episodes that end inside the rollout are counted (including one already running at its start). The env's
+    ``extras["log"]`` entries (e.g. ``Metrics/final_distance_to_goal``) are recorded on steps where episodes end
+    (that is when the env writes them) and averaged over the ended episodes.
+
+    Args:
+        env: ``isaaclab_rl`` ``RslRlVecEnvWrapper``: ``get_observations()`` and ``step(actions) -> obs, rew, dones,
+            extras``.
+        policy: From :func:`load_policy`.
+        steps: Number of env steps.
+
+    Returns:
+        ``mean_return``, ``std_return``, ``mean_length`` (NaN without a finished episode), ``episodes``, ``steps``,
+        ``num_envs``, ``policy`` (a description) and ``metrics`` (averaged log entries).
+    """
+    if steps <= 0:
+        raise UserError(f"--steps must be positive, got {steps}")
+    obs = env.get_observations()
+    n, device = env.num_envs, env.device
+    ep_ret = torch.zeros(n, device=device)
+    ep_len = torch.zeros(n, device=device)
+    returns, lengths = [], []
+    metric_sum: dict[str, float] = defaultdict(float)
+    metric_cnt: dict[str, int] = defaultdict(int)
+    policy.reset()
+    for _ in range(steps):
+        actions = policy(obs.to(device))
+        obs, rewards, dones, extras = env.step(actions.to(device))
+        ep_ret += rewards.view(-1).to(device)
+        ep_len += 1
+        done = dones.view(-1).to(device).bool()
+        if not bool(done.any()):
+            continue
+        returns.append(ep_ret[done].cpu())
+        lengths.append(ep_len[done].cpu())
+        ep_ret[done], ep_len[done] = 0.0, 0.0
+        policy.reset(done)
+        count = int(done.sum())
+        for key, value in (extras.get("log") or {}).items():
+            value = float(value.float().mean()) if torch.is_tensor(value) else value
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                metric_sum[key] += value * count
+                metric_cnt[key] += count
+    r = torch.cat(returns) if returns else torch.zeros(0)
+    length = torch.cat(lengths) if lengths else torch.zeros(0)
+    nan = float("nan")
+    return {
+        "mean_return": r.mean().item() if r.numel() else nan,
+        "std_return": r.std(unbiased=False).item() if r.numel() else nan,
+        "mean_length": length.mean().item() if length.numel() else nan,
+        "episodes": int(r.numel()),
+        "steps": int(steps),
+        "num_envs": int(n),
+        "policy": policy.describe(),
+        "metrics": {k: metric_sum[k] / metric_cnt[k] for k in sorted(metric_sum)},
+    }
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """A small two-column table of the scalar summary entries and the metrics."""
+    rows = [(k, v) for k, v in summary.items() if not isinstance(v, dict)]
+    rows += [(k, v) for k, v in summary.get("metrics", {}).items()]
+    width = max(len(k) for k, _ in rows)
+    lines = []
+    for key, value in rows:
+        text = f"{value:.4f}" if isinstance(value, float) else str(value)
+        lines.append(f"  {key:<{width}}  {text}")
+    return "\n".join(lines)
+
+
+def save_summary(summary: dict[str, Any], path: str) -> str:
+    """Write ``summary`` as JSON to ``path`` atomically (NaN/inf become ``null``); returns ``path``."""
+    return atomic_write_text(path, json.dumps(_finite(summary), indent=2, allow_nan=False) + "\n")
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+__all__ = [
+    "Policy",
+    "action_clip",
+    "build_student_from_checkpoint",
+    "checkpoint_kind",
+    "evaluate_policy",
+    "format_summary",
+    "load_policy",
+    "resolve_policy_checkpoint",
+    "save_summary",
+]

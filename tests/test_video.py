@@ -1,0 +1,96 @@
+"""mp4 recording with ``--video``: config wiring (no simulator) and a real clip from ``scripts/train.py`` (sim)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+import pytest
+from conftest import QUAD_TASK, assert_one_line_error, run_script
+
+VIDEO_LENGTH = 40
+
+
+def video_args(**kwargs) -> argparse.Namespace:
+    values = {"video": True, "video_length": VIDEO_LENGTH, "video_interval": 2000} | kwargs
+    return argparse.Namespace(**values)
+
+
+def test_configure_video_adds_camera_ground_and_recorder(tmp_path):
+    from isaaclab_distill.utils.hydra import load_task_configs
+    from isaaclab_distill.utils.video import FRAME_STRIDE, VIDEO_CAMERA_NAME, FollowCamera, configure_video
+
+    env_cfg, _ = load_task_configs(QUAD_TASK, None, ["env.scene.num_envs=4"])
+    configure_video(env_cfg, video_args(video_interval=500), str(tmp_path), "train")
+    camera = getattr(env_cfg.scene, VIDEO_CAMERA_NAME)
+    assert camera.class_type is FollowCamera and camera.target_asset == "robot"
+    assert camera.renderer_cfg.renderer_type == "newton_warp" and not camera.renderer_cfg.use_cuda_graph
+    assert camera.checker_prim_path == env_cfg.scene.video_ground.prim_path  # no terrain: a checkerboard ground
+    assert env_cfg.scene.video_ground.spawn.collision_props is None  # visual only: the physics is unchanged
+    (recorder,) = env_cfg.video_recorders
+    assert recorder.source == f"sensor:{VIDEO_CAMERA_NAME}"
+    assert recorder.output_dir == os.path.join(str(tmp_path), "videos", "train")
+    assert (recorder.video_length, recorder.video_interval, recorder.frame_stride) == (VIDEO_LENGTH, 500, FRAME_STRIDE)
+
+
+def test_configure_video_is_a_no_op_without_the_flag(tmp_path):
+    from isaaclab_distill.utils.hydra import load_task_configs
+    from isaaclab_distill.utils.video import VIDEO_CAMERA_NAME, configure_video
+
+    env_cfg, _ = load_task_configs(QUAD_TASK, None, [])
+    configure_video(env_cfg, video_args(video=False), str(tmp_path), "train")
+    assert getattr(env_cfg.scene, VIDEO_CAMERA_NAME, None) is None and not env_cfg.video_recorders
+
+
+def test_configure_video_rejects_a_negative_interval(tmp_path):
+    from isaaclab_distill.utils import UserError
+    from isaaclab_distill.utils.hydra import load_task_configs
+    from isaaclab_distill.utils.video import configure_video
+
+    env_cfg, _ = load_task_configs(QUAD_TASK, None, [])
+    with pytest.raises(UserError, match="--video_interval"):
+        configure_video(env_cfg, video_args(video_interval=-1), str(tmp_path), "train")
+
+
+def test_bad_video_flag_is_one_line_error_before_the_simulator(tmp_path):
+    args = ("--task", QUAD_TASK, "--device", "cpu", "--video", "--video_interval", "-5")
+    proc = run_script("train.py", *args, cwd=tmp_path, timeout=300)
+    assert_one_line_error(proc, "--video_interval")
+    assert not list(tmp_path.glob("logs/**/videos"))
+
+
+@pytest.mark.sim
+def test_train_records_a_moving_quadcopter(tmp_path):
+    """A 40-step clip of env 0 during PPO training: 20 frames (every 2nd step), not blank, the scene moves."""
+    import imageio.v3 as iio
+
+    start = time.perf_counter()
+    proc = run_script(
+        "train.py",
+        *("--task", QUAD_TASK, "--num_envs", "4", "--max_iterations", "2", "--seed", "0", "--device", "cpu"),
+        *("--video", "--video_length", str(VIDEO_LENGTH)),
+        cwd=tmp_path,
+        timeout=600,
+    )
+    elapsed = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    clips = sorted((tmp_path / "logs" / "rsl_rl" / "quadcopter_point_ctrl").glob("*/videos/train/*.mp4"))
+    assert [clip.name for clip in clips] == ["clip_0000.mp4"], clips  # 2 x 24 steps: one clip, the next at 2000
+    frames = iio.imread(clips[0]).astype(np.float32)  # (T, H, W, 3)
+    print(f"\n[video] {clips[0].stat().st_size / 1e3:.0f} kB, {frames.shape}, train.py {elapsed:.0f} s")
+
+    assert frames.shape[1:] == (180, 240, 3)
+    assert abs(frames.shape[0] - VIDEO_LENGTH // 2) <= 1, frames.shape
+    # not blank: every frame has structure (ground, sky, quadcopter)
+    assert min(float(frame.std()) for frame in frames) > 10.0
+    # the camera follows the flying quadcopter over a checkerboard: the picture changes over time
+    assert float(np.abs(frames[-1] - frames[0]).mean()) > 3.0
+    changes = [float(np.abs(b - a).mean()) for a, b in zip(frames[:-1], frames[1:])]
+    assert sum(change > 0.5 for change in changes) >= len(changes) // 2, changes
+    # the quadcopter (blue) is in view, near the image centre, in every frame
+    r, g, b = frames[..., 0], frames[..., 1], frames[..., 2]
+    blue = (b > r + 40.0) & (b > g + 20.0)
+    centre = blue[:, 45:135, 60:180].reshape(len(frames), -1).sum(axis=1)
+    assert centre.min() >= 5, centre
