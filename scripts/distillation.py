@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from isaaclab_distill.utils.cli import add_env_args, apply_env_args, cli_main, configure_threads, parse_args
+from isaaclab_distill.utils.cli import add_env_args, apply_env_args, cli_main, configure_threads, launch, parse_args
 
 configure_threads()
 
@@ -39,7 +39,6 @@ parser.add_argument("--teacher_deterministic", action=argparse.BooleanOptionalAc
 args_cli = parse_args(parser)
 
 import gymnasium as gym  # noqa: E402
-from isaaclab.app import launch_simulation  # noqa: E402
 from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper  # noqa: E402
 from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
@@ -76,7 +75,7 @@ def main(env_cfg, agent_cfg) -> None:
 
         configure_video(env_cfg, args_cli, log_dir, "distillation")
 
-    with launch_simulation(env_cfg, args_cli):
+    with launch(env_cfg, args_cli):
         # 2. environment, wrapped for rsl_rl (TensorDict observations with "policy" and "teacher" groups)
         env = RslRlVecEnvWrapper(gym.make(args_cli.task, cfg=env_cfg))
         writer = SummaryWriter(log_dir)

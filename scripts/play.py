@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from isaaclab_distill.utils.cli import add_env_args, apply_env_args, cli_main, configure_threads, parse_args
+from isaaclab_distill.utils.cli import add_env_args, apply_env_args, cli_main, configure_threads, launch, parse_args
 
 configure_threads()
 
@@ -28,7 +28,6 @@ args_cli = parse_args(parser)
 import os  # noqa: E402
 
 import gymnasium as gym  # noqa: E402
-from isaaclab.app import launch_simulation  # noqa: E402
 from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper  # noqa: E402
 
 from isaaclab_distill.evaluation import (  # noqa: E402
@@ -67,7 +66,7 @@ def main(env_cfg, agent_cfg) -> None:
 
         configure_video(env_cfg, args_cli, run_dir, "play", checkpoint_path=checkpoint)
 
-    with launch_simulation(env_cfg, args_cli):
+    with launch(env_cfg, args_cli):
         # 2. environment, wrapped for rsl_rl; a teacher acts with the clipping it was trained with
         env = RslRlVecEnvWrapper(gym.make(args_cli.task, cfg=env_cfg), clip_actions=clip)
         try:

@@ -11,7 +11,7 @@ import argparse
 import os
 import time
 
-from isaaclab_distill.utils.cli import add_env_args, apply_env_args, cli_main, configure_threads, parse_args
+from isaaclab_distill.utils.cli import add_env_args, apply_env_args, cli_main, configure_threads, launch, parse_args
 
 configure_threads()
 
@@ -26,7 +26,6 @@ parser.add_argument("--checkpoint", type=str, default=None, help="model_*.pt fil
 args_cli = parse_args(parser)
 
 import gymnasium as gym  # noqa: E402
-from isaaclab.app import launch_simulation  # noqa: E402
 from isaaclab.utils import to_dict  # noqa: E402
 from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, check_rsl_rl_version, handle_deprecated_rsl_rl_cfg  # noqa: E402
 
@@ -62,7 +61,7 @@ def main(env_cfg, agent_cfg) -> None:
 
         configure_video(env_cfg, args_cli, log_dir, "train")
 
-    with launch_simulation(env_cfg, args_cli):
+    with launch(env_cfg, args_cli):
         # 3. environment, wrapped for rsl_rl
         env = RslRlVecEnvWrapper(gym.make(args_cli.task, cfg=env_cfg), clip_actions=agent_cfg.clip_actions)
         try:

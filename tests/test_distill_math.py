@@ -327,6 +327,17 @@ def test_teacher_loads_rsl_rl_ppo_checkpoint(tmp_path):
     torch.testing.assert_close(teacher.act(obs), expected)
     stochastic = Teacher(teacher.model, deterministic=False).act(obs)
     assert not torch.allclose(stochastic, expected)
+    # The runner's clip_actions (the range the env applied in training) bounds labels and actions
+    clipped = Teacher.from_checkpoint(path, {**agent_cfg(), "clip_actions": 0.05}, obs, num_actions=2)
+    assert clipped.clip_actions == 0.05 and expected.abs().max() > 0.05
+    torch.testing.assert_close(clipped.act(obs), expected.clamp(-0.05, 0.05))
+
+
+def test_teacher_file_that_is_not_a_checkpoint_is_named_so(tmp_path):
+    path = tmp_path / "train.log"
+    path.write_text("iteration 1 reward 3.0\n")
+    with pytest.raises(TeacherLoadError, match="is not a torch checkpoint: pass a model_"):
+        Teacher.from_checkpoint(str(path), agent_cfg(), make_obs(), num_actions=2)
 
 
 def test_teacher_accepts_isaaclab_runner_cfg(tmp_path):

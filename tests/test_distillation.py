@@ -119,6 +119,7 @@ def test_bad_input_is_one_line_before_the_simulator(teacher_run, tmp_path):
         (["--teacher_checkpoint", str(teacher), "--sequence_length", "0"], ["sequence_length must be >= 1"]),
         (["--teacher_checkpoint", str(teacher), "--num_envs", "4", "--batch_size", "100000"], ["--batch_size"]),
         (["--teacher_checkpoint", str(teacher), "agent.student.class_nam=gru"], ["did you mean"]),
+        (["--teacher_checkpoint", "agent.n_epochs=3"], ["needs at least one PPO model_*.pt"]),
     ]
     for args, needles in cases:
         proc = run_script("distillation.py", "--task", QUAD_TASK, "--device", "cpu", *args, cwd=tmp_path, timeout=120)

@@ -122,7 +122,7 @@ def test_load_policy_teacher_checkpoint_from_ppo_state(tmp_path):
     assert resolve_policy_checkpoint(str(tmp_path)) == str(tmp_path / "model_20.pt")
     policy = load_policy(str(tmp_path / "model_3.pt"), obs, ACTIONS, QUAD_TASK)
     assert policy.kind == "teacher" and policy.obs_groups == ["teacher"]
-    assert action_clip(str(tmp_path / "model_3.pt"), "teacher", QUAD_TASK) is None  # the task's PPO config: no clip
+    assert action_clip(str(tmp_path / "model_3.pt"), "teacher", QUAD_TASK) == 1.0  # the task PPO config clip
     torch.testing.assert_close(policy(obs), actor.eval()(obs))
 
 

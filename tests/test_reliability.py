@@ -19,7 +19,7 @@ DISTIL_FAST = ("agent.eval_interval=100", "agent.eval_steps=50", "agent.save_int
 
 def distil_args(teacher_run: pathlib.Path, *extra: str) -> list[str]:
     teacher = str(teacher_run / "model_149.pt")
-    return ["--task", QUAD_TASK, "--teacher_checkpoint", teacher, "--num_envs", "32", "--device", "cpu", *extra]
+    return ["--task", QUAD_TASK, "--teacher_checkpoint", teacher, "--num_envs", "32", "--batch_size", "64", *extra]
 
 
 def run_dir(work: pathlib.Path, library: str, experiment: str = "quadcopter_point_ctrl") -> pathlib.Path:
@@ -89,6 +89,8 @@ def test_teacher_network_that_does_not_fit_the_task_is_one_line(teacher_run, tmp
         "--teacher_checkpoint",
         str(bad),
         "--num_envs",
+        "8",
+        "--batch_size",
         "8",
         "--device",
         "cpu",

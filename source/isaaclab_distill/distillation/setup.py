@@ -22,6 +22,8 @@ from .teacher import load_checkpoint_dict
 
 def expand_teacher_paths(patterns: list[str]) -> list[str]:
     """Expand globs, keep the given order, and check every file is an rsl_rl PPO checkpoint."""
+    if not patterns:
+        raise UserError("--teacher_checkpoint needs at least one PPO model_*.pt file (or a glob)")
     paths: list[str] = []
     for pattern in patterns:
         matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]

@@ -69,6 +69,8 @@ def load_checkpoint_dict(path: str, map_location: str | torch.device, allow_unsa
     try:
         data = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
+        if "Unsupported global" not in str(err):  # not a torch checkpoint at all (text, truncated zip, ...)
+            raise TeacherLoadError(f"Teacher checkpoint '{path}' is not a torch checkpoint: pass a model_*.pt") from err
         if not allow_unsafe_pickle:
             first = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
             raise TeacherLoadError(
@@ -111,14 +113,20 @@ class Teacher:
     for the envs flagged in ``dones``. Call :meth:`act` with the same batch of envs every step.
     """
 
-    def __init__(self, model: nn.Module, deterministic: bool = True, name: str = "teacher") -> None:
+    def __init__(
+        self, model: nn.Module, deterministic: bool = True, name: str = "teacher", clip_actions: float | None = None
+    ) -> None:
         """Wrap an rsl_rl ``MLPModel``/``RNNModel``.
 
         Args:
             model: The actor; it is put in eval mode and its parameters frozen.
             deterministic: Act with the distribution mean (``True``) or sample from it.
             name: Label used in logs.
+            clip_actions: Clamp actions to ``[-clip, clip]``, the range the env applied during PPO training (the
+                runner config's ``clip_actions``), so that students learn the actions that had an effect rather than
+                raw outputs the env discarded. ``None``: no clamp.
         """
+        self.clip_actions = clip_actions
         self.model = model.eval()
         for p in self.model.parameters():
             p.requires_grad_(False)
@@ -141,7 +149,10 @@ class Teacher:
             self.reset(dones)
         deterministic = self.deterministic if deterministic is None else deterministic
         stochastic = not deterministic and getattr(self.model, "distribution", None) is not None
-        return self.model(obs, stochastic_output=stochastic)
+        actions = self.model(obs, stochastic_output=stochastic)
+        if self.clip_actions is not None:
+            actions = actions.clamp(-self.clip_actions, self.clip_actions)
+        return actions
 
     def reset(self, dones: torch.Tensor | None = None) -> None:
         """Zero the hidden state of the envs where ``dones`` is set (all envs when ``None``)."""
@@ -200,4 +211,5 @@ class Teacher:
         state = data["actor_state_dict"]
         check_state_dict_shapes(model, state, path, f"actor ({actor_class.__name__}, obs groups {obs_groups['actor']})")
         model.load_state_dict(state, strict=True)
-        return cls(model, deterministic=deterministic, name=os.path.basename(path))
+        clip = cfg.get("clip_actions")
+        return cls(model, deterministic, os.path.basename(path), None if clip is None else float(clip))

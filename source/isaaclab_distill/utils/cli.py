@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .errors import UserError
@@ -36,12 +37,22 @@ def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None = None) -
     from isaaclab_tasks.utils import setup_preset_cli
 
     args, remaining = setup_preset_cli(parser, argv)
+    # a multi-value flag (nargs="+") swallows the overrides that follow it: hand those back
+    for name, value in vars(args).items():
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            setattr(args, name, [v for v in value if not _is_override(v)])
+            remaining += [v for v in value if _is_override(v)]
     sys.argv = [sys.argv[0]] + remaining
     try:
         validate_env_args(args)
     except UserError as err:
         exit_with_error(err)
     return args
+
+
+def _is_override(token: str) -> bool:
+    """``key=value`` that is not an existing file (file names may contain ``=``)."""
+    return "=" in token and not token.startswith("-") and not os.path.exists(token)
 
 
 def exit_with_error(err: BaseException) -> None:
@@ -90,6 +101,22 @@ def apply_env_args(args: argparse.Namespace, env_cfg: Any, agent_cfg: Any | None
     elif agent_cfg is not None and hasattr(agent_cfg, "seed"):
         env_cfg.seed = agent_cfg.seed
     check_device(env_cfg.sim.device)
+
+
+@contextlib.contextmanager
+def launch(env_cfg: Any, args: argparse.Namespace) -> Iterator[Any]:
+    """Isaac Lab's ``launch_simulation``, with :class:`UserError` reported as one line inside it.
+
+    ``launch_simulation`` prints a traceback for any exception leaving its block; the one-line exit (``SystemExit``)
+    is raised inside the block instead, which it passes through silently with the exit code kept.
+    """
+    from isaaclab.app import launch_simulation
+
+    with launch_simulation(env_cfg, args) as physics_cfg:
+        try:
+            yield physics_cfg
+        except UserError as err:
+            exit_with_error(err)
 
 
 def cli_main(func: Callable[..., Any]) -> Callable[..., None]:

@@ -12,6 +12,8 @@ class QuadcopterPPORunnerCfg(RslRlOnPolicyRunnerCfg):
     experiment_name = "quadcopter_point_ctrl"
     device = "cpu"
     obs_groups = {"actor": ["teacher"], "critic": ["teacher"]}
+    # the env clamps its actions to [-1, 1]; declared here so play and the distillation labels use the same range
+    clip_actions = 1.0
     actor = RslRlMLPModelCfg(
         hidden_dims=[64, 64],
         activation="elu",
