@@ -17,6 +17,16 @@ torch.set_num_threads(1)
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 QUAD_TASK = "Isaac-Quadcopter-Point-Ctrl-v0"
+DISTILLATION_TAGS = {
+    "data_collection/mean_return",
+    "data_collection/std_return",
+    "training/loss",
+    "evaluation/mean_return",
+    "evaluation/std_return",
+    "evaluation/mean_length",
+    "evaluation/student_teacher_return_ratio",
+}
+"""The TensorBoard scalars every distillation run writes (the documented set)."""
 
 
 def run_script(script: str, *args: str, cwd: pathlib.Path, timeout: float = 900) -> subprocess.CompletedProcess:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from conftest import DISTILLATION_TAGS
 from rsl_rl.algorithms import PPO
 from rsl_rl.models import MLPModel, RNNModel
 from rsl_rl.storage import RolloutStorage
@@ -477,17 +478,6 @@ class Writer:
         self.scalars.append((tag, value, step))
 
 
-TAGS = {
-    "data_collection/mean_return",
-    "data_collection/std_return",
-    "training/loss",
-    "evaluation/mean_return",
-    "evaluation/std_return",
-    "evaluation/mean_length",
-    "evaluation/student_teacher_return_ratio",
-}
-
-
 def small_cfg(**kw):
     cfg = DistillationCfg(
         n_epochs=3,
@@ -519,7 +509,7 @@ def test_trainer_epochs_logs_checkpoints_and_resume(tmp_path, student_cls, seq_l
     result = trainer.learn()
     # Offsets measured on settled teacher steps equal each teacher's set point
     torch.testing.assert_close(trainer.position_offsets, torch.tensor([[0.0, 0.0], [0.3, -0.2]]))
-    assert {t for t, _, _ in writer.scalars} == TAGS  # exactly the documented tags, all of them
+    assert {t for t, _, _ in writer.scalars} == DISTILLATION_TAGS  # exactly the documented tags, all of them
     assert [s for t, _, s in writer.scalars if t == "training/loss"] == [1, 2, 3]
     ratio = [v for t, v, s in writer.scalars if t == "evaluation/student_teacher_return_ratio" and s == 3][0]
     assert ratio == pytest.approx(result["mean_return"] / result["teacher_return"])

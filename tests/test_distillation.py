@@ -8,23 +8,13 @@ import subprocess
 import pytest
 import torch
 import yaml
-from conftest import QUAD_TASK, assert_one_line_error, run_script
+from conftest import DISTILLATION_TAGS, QUAD_TASK, assert_one_line_error, run_script
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from isaaclab_distill.distillation import load_checkpoint, save_checkpoint
 from isaaclab_distill.distillation.students import MLPStudent
 
 pytestmark = pytest.mark.sim
-
-TAGS = {
-    "data_collection/mean_return",
-    "data_collection/std_return",
-    "training/loss",
-    "evaluation/mean_return",
-    "evaluation/std_return",
-    "evaluation/mean_length",
-    "evaluation/student_teacher_return_ratio",
-}
 
 
 def scalars(run_dir: pathlib.Path) -> dict[str, list[tuple[int, float]]]:
@@ -71,7 +61,7 @@ def test_gru_student_reaches_90_percent_of_the_teacher_return(student_run):
 
 def test_run_directory_has_logs_checkpoints_and_params(student_run):
     run_dir, _ = student_run
-    assert TAGS <= set(scalars(run_dir))
+    assert DISTILLATION_TAGS <= set(scalars(run_dir))
     names = {p.name for p in run_dir.glob("*.pt")}
     assert {"best_student.pt", "final_student.pt", "checkpoint_epoch_10.pt", "checkpoint_epoch_40.pt"} <= names
     for path in run_dir.glob("*.pt"):

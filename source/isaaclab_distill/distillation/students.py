@@ -16,7 +16,7 @@ what lets :func:`init_from_teacher` match teacher and student weights by name.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn as nn
@@ -160,25 +160,35 @@ class RecurrentStudent(MLPStudent):
 
         ``dones[T, B]``: the episode of env b ended after step t, so its hidden state is zeroed before step t + 1.
         """
-        seq_len, batch = obs.shape[:2]
-        hidden = self.initial_hidden(batch) if h0 is None else h0
-        x = self.obs_normalizer(obs)  # [T, B, D]
-        # Fast path: no episode boundary inside the segment -> one fused RNN call
-        if dones is None or not bool(dones[:-1].any()):
-            out, _ = self._step(x, hidden)
-            return self.mlp(out)
-        # Otherwise step through time and zero the state of envs whose episode just ended
-        keep = 1.0 - dones.to(x.dtype)  # [T, B]
-        outs = []
-        for t in range(seq_len):
-            if t > 0:
-                hidden = hidden * keep[t - 1].view(1, batch, 1)
-            out, hidden = self._step(x[t : t + 1], hidden)
-            outs.append(out)
-        return self.mlp(torch.cat(outs, dim=0))
+        hidden = self.initial_hidden(obs.shape[1]) if h0 is None else h0
+        return self.mlp(unroll(self._step, self.obs_normalizer(obs), hidden, dones))
 
 
 Student = MLPStudent  # RecurrentStudent is a subclass; use this name in type hints
+
+
+def unroll(
+    step: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
+    x: torch.Tensor,
+    hidden: torch.Tensor,
+    dones: torch.Tensor | None,
+) -> torch.Tensor:
+    """Run a recurrent ``step(x[T', B, F], hidden[K, B, H]) -> (out[T', B, H], hidden)`` over ``x[T, B, F]``.
+
+    ``dones[T, B]``: the episode of env b ended after step t, so its hidden state is zeroed before step t + 1.
+    Without a boundary inside the segment the whole segment is one fused call; otherwise it steps through time.
+    Returns ``out[T, B, H]``.
+    """
+    if dones is None or not bool(dones[:-1].any()):
+        return step(x, hidden.contiguous())[0]
+    keep = 1.0 - dones.to(x.dtype)  # [T, B]
+    outs = []
+    for t in range(x.shape[0]):
+        if t > 0:
+            hidden = hidden * keep[t - 1].view(1, -1, 1)
+        out, hidden = step(x[t : t + 1], hidden.contiguous())
+        outs.append(out)
+    return torch.cat(outs, dim=0)
 
 
 STUDENT_CLASS_NAMES = ("mlp", "gru", "lstm", "depth_cnn_gru")

@@ -28,7 +28,7 @@ from rsl_rl.modules import EmpiricalNormalization
 from rsl_rl.utils import resolve_nn_activation
 
 from isaaclab_distill.distillation.cfg import StudentCfg
-from isaaclab_distill.distillation.students import MLPStudent
+from isaaclab_distill.distillation.students import MLPStudent, unroll
 
 
 @configclass
@@ -191,21 +191,9 @@ class DepthStudent(MLPStudent):
         ``dones[T, B]``: the episode of env b ended after step t, so its hidden state is zeroed before step t + 1.
         The CNN, the fusion and the actor run once over all ``T * B`` steps; only the GRU steps through time.
         """
-        seq_len, batch = obs.shape[:2]
-        hidden = self.initial_hidden(batch) if h0 is None else h0.contiguous()
+        hidden = self.initial_hidden(obs.shape[1]) if h0 is None else h0
         proprio, depth = self.split(obs)
-        x = self._encode(proprio, depth)  # [T, B, F]
-        if dones is None or not bool(dones[:-1].any()):
-            out, _ = self.rnn(x, hidden)
-        else:
-            keep = 1.0 - dones.to(x.dtype)  # [T, B]
-            outs = []
-            for t in range(seq_len):
-                if t > 0:
-                    hidden = hidden * keep[t - 1].view(1, batch, 1)
-                out_t, hidden = self.rnn(x[t : t + 1], hidden)
-                outs.append(out_t)
-            out = torch.cat(outs, dim=0)
+        out = unroll(self.rnn, self._encode(proprio, depth), hidden, dones)  # [T, B, H]
         return self._act(proprio, out)
 
     def depth_feature(self, obs: torch.Tensor, hidden: torch.Tensor | None = None) -> torch.Tensor:
