@@ -24,7 +24,6 @@ import copy
 import functools
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +31,8 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn as nn
+
+from .utils.io import atomic_write_path
 
 ONNX_FILE = "policy.onnx"
 JIT_FILE = "policy.pt"
@@ -182,7 +183,7 @@ def export_policy(policy: nn.Module, out_dir: str, verify: bool = True) -> dict[
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             jit = torch.jit.script(scriptable) if scriptable is not None else torch.jit.trace(module, args)
-        _atomic_write(
+        atomic_write_path(
             jit_path,
             lambda tmp: torch.jit.save(jit, tmp, _extra_files={"policy.json": meta}),
             checked("jit", lambda tmp: torch.jit.load(tmp, map_location="cpu")),
@@ -193,7 +194,7 @@ def export_policy(policy: nn.Module, out_dir: str, verify: bool = True) -> dict[
         for dynamo in (False, True):
             name = "dynamo" if dynamo else "legacy"
             try:
-                _atomic_write(
+                atomic_write_path(
                     onnx_path,
                     lambda tmp, d=dynamo: _onnx_export(module, args, tmp, description, d, meta),
                     checked("onnx", lambda tmp: functools.partial(run_onnx, tmp)),
@@ -299,22 +300,6 @@ def _first_line(err: BaseException) -> str:
 
 def _as_tuple(out: torch.Tensor | tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
     return out if isinstance(out, tuple) else (out,)
-
-
-def _atomic_write(path: str, write: Callable[[str], None], check: Callable[[str], None] | None = None) -> None:
-    """``write(tmp)`` to a temporary file next to ``path``, ``check(tmp)`` it, then move it into place."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=os.path.splitext(path)[1], dir=directory)
-    os.close(fd)
-    try:
-        write(tmp)
-        if check is not None:
-            check(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 __all__ = ["JIT_FILE", "ONNX_FILE", "export_description", "export_policy", "read_jit_description", "run_onnx"]

@@ -17,35 +17,54 @@ import torch
 from .errors import UserError
 
 
-def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> str:
-    """Call ``write(file)`` on a temporary file and atomically move it to ``path``; returns ``path``.
+def atomic_write_path(path: str, write: Callable[[str], None], check: Callable[[str], None] | None = None) -> str:
+    """Call ``write(tmp_path)`` (any writer that takes a path), ``check(tmp_path)``, then move it to ``path``.
+
+    Args:
+        path: Target file.
+        write: Writes the complete file to the temporary path it is given.
+        check: Optional validation of the written file; an exception leaves ``path`` untouched.
+
+    Returns:
+        ``path``.
 
     Raises:
         UserError: The write failed (e.g. disk full, permission denied); the previous ``path`` is untouched.
     """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    suffix = f".tmp{os.path.splitext(path)[1]}"  # keep the extension: some writers (ONNX) look at it
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=suffix, dir=directory)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
+        write(tmp)
+        _fsync(tmp)
+        if check is not None:
+            check(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the permissions open() would
         os.replace(tmp, path)
-        dir_fd = os.open(directory, os.O_RDONLY)  # persist the rename itself
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        _fsync(directory)  # persist the rename itself
     except OSError as err:
-        _remove(tmp)
         reason = err.strerror or str(err)
         raise UserError(f"cannot write '{path}': {reason}; the previous file, if any, is intact") from err
-    except BaseException:
-        _remove(tmp)
-        raise
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
     return path
+
+
+def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> str:
+    """Call ``write(file)`` on a temporary binary file and atomically move it to ``path``; returns ``path``.
+
+    Raises:
+        UserError: The write failed (see :func:`atomic_write_path`).
+    """
+
+    def to_path(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            write(f)
+
+    return atomic_write_path(path, to_path)
 
 
 def atomic_torch_save(obj: Any, path: str) -> str:
@@ -58,9 +77,12 @@ def atomic_write_text(path: str, text: str) -> str:
     return atomic_write(path, lambda f: f.write(text.encode()))
 
 
-def _remove(path: str) -> None:
-    if os.path.exists(path):
-        os.remove(path)
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:
