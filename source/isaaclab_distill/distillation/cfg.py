@@ -145,6 +145,13 @@ class DistillationCfg:
     """Cap on the evaluation rollout length. Evaluation does not reset the env; each env contributes the first
     episode that starts inside the evaluation, so this should be about twice the maximum episode length."""
 
+    checkpoint_dataset: bool = False
+    """Also store the dataset and the env-stream state (student hidden state, running episode statistics) in every
+    checkpoint. A resume then trains on the same data; given the same env state (``resume(...,
+    restore_env_stream=True)``) it continues bit for bit like an uninterrupted run. Isaac Lab cannot save simulator
+    state, so ``scripts/distillation.py --resume`` restores the dataset and starts new episodes. Costs
+    ``max_dataset_steps`` transitions of disk per checkpoint."""
+
     save_interval: int = 10
     """Write ``checkpoint_epoch_{N}.pt`` every this many epochs."""
 

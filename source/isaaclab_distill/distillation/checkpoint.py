@@ -21,10 +21,11 @@ Writes go to a temporary file in the target directory, are fsynced, and replace 
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -32,6 +33,9 @@ import torch
 from ..utils.io import atomic_torch_save
 from .errors import CheckpointError
 from .students import MLPStudent, build_student
+
+if TYPE_CHECKING:
+    from .trainer import DistillationTrainer
 
 CHECKPOINT_KIND = "student"
 FORMAT_VERSION = 1
@@ -138,3 +142,77 @@ def load_student(path: str, device: str | torch.device = "cpu") -> tuple[MLPStud
     student = build_student(cfg, cfg["obs_dim"], cfg["action_dim"]).to(device)
     student.load_state_dict(data["model_state_dict"])
     return student, data
+
+
+def save_trainer_checkpoint(trainer: DistillationTrainer, path: str) -> str:
+    """Atomically write the learner state of a :class:`~.trainer.DistillationTrainer` to ``path``.
+
+    Always: student, optimizer, epoch, best return, RNG states, teacher evaluation results. With
+    ``cfg.checkpoint_dataset`` also the dataset and the env-stream state (student hidden state of the running
+    episodes, their running return/length), i.e. everything the trainer holds: given the same env state, a resumed
+    run then continues bit for bit like an uninterrupted one.
+    """
+    state: dict[str, Any] = {
+        "teacher_return": float(trainer.teacher_return),
+        "student_group_returns": trainer.student_group_returns.clone(),
+        "position_offsets": trainer.position_offsets.detach().cpu().clone(),
+        "env_teacher_ids": trainer.env_teacher_ids.cpu().clone(),
+    }
+    if trainer.cfg.checkpoint_dataset:
+        state["dataset"] = trainer.dataset.state_dict()
+        state["stream"] = {
+            "hidden": trainer._h,
+            "episode_return": trainer._ep_return,
+            "episode_length": trainer._ep_len,
+            "phases_randomized": trainer._phases_randomized,
+        }
+    return save_checkpoint(
+        path,
+        student=trainer.student,
+        optimizer=trainer.optimizer,
+        epoch=trainer.epoch,
+        best_return=trainer.best_return,
+        distillation_cfg=trainer.cfg.to_dict(),
+        rng_state=capture_rng_state(trainer.generators),
+        trainer_state=state,
+    )
+
+
+def resume_trainer(trainer: DistillationTrainer, path: str, restore_env_stream: bool = False) -> None:
+    """Restore what :func:`save_trainer_checkpoint` wrote into ``trainer`` (built with the same student config).
+
+    Args:
+        trainer: The trainer to restore into.
+        path: Student checkpoint.
+        restore_env_stream: Also restore the hidden state and running statistics of the episodes that were running
+            when the checkpoint was written. Only right when the env continues from that very state; a restarted
+            simulator begins new episodes, so the scripts leave this off.
+
+    Raises:
+        CheckpointError: Unreadable file, wrong kind, or a student/dataset that does not match the trainer's.
+    """
+    data = load_checkpoint(path, map_location=trainer.device)
+    if dict(data["student_cfg"]) != trainer.student.config:
+        raise CheckpointError(
+            f"Checkpoint '{path}' student {data['student_cfg']} does not match the current student"
+            f" {trainer.student.config}."
+        )
+    state = data["trainer_state"]
+    try:
+        trainer.student.load_state_dict(data["model_state_dict"])
+        if data["optimizer_state_dict"] is not None:
+            trainer.optimizer.load_state_dict(data["optimizer_state_dict"])
+        if "dataset" in state:
+            trainer.dataset.load_state_dict(state["dataset"])
+    except (RuntimeError, ValueError, KeyError) as err:
+        raise CheckpointError(f"Cannot restore '{path}': {err}") from err
+    trainer.epoch, trainer.best_return = int(data["epoch"]), float(data["best_return"])
+    restore_rng_state(data["rng_state"], trainer.generators)
+    trainer.teacher_return = float(state.get("teacher_return", math.nan))
+    trainer.student_group_returns = state.get("student_group_returns", trainer.student_group_returns).cpu()
+    if "position_offsets" in state:
+        trainer.position_offsets = state["position_offsets"].to(trainer.device)
+    if restore_env_stream and "stream" in state:
+        stream = state["stream"]
+        trainer._h, trainer._phases_randomized = stream["hidden"], bool(stream["phases_randomized"])
+        trainer._ep_return, trainer._ep_len = stream["episode_return"], stream["episode_length"]

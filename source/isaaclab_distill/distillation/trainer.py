@@ -23,8 +23,10 @@ Where and why this differs from rsl_rl's ``Distillation`` (``rsl_rl/algorithms/d
   of the learner, NaN/inf checks on observations, teacher actions and loss.
 
 Resume restores the student, optimizer, epoch, best return, RNG states and the teacher evaluation results (teacher
-return, position offsets, per-teacher student returns). The dataset is NOT saved (it can be GBs); a resumed run
-refills it from new rollouts, so its losses differ from an uninterrupted run for the first epochs.
+return, position offsets, per-teacher student returns). The dataset (it can be GBs) is saved only with
+``checkpoint_dataset``; then, given the same env state, a resumed run is bit-for-bit the uninterrupted one. Without
+it a resumed run refills the dataset from new rollouts. A simulator always restarts from a reset (Isaac Lab cannot
+save its state), so a resumed script run collects different episodes than the uninterrupted run would have.
 """
 
 from __future__ import annotations
@@ -40,9 +42,9 @@ import torch.nn as nn
 from tensordict import TensorDict
 
 from .cfg import DistillationCfg
-from .checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
+from .checkpoint import resume_trainer, save_trainer_checkpoint
 from .dataset import EpisodeDataset
-from .errors import CheckpointError, DistillationError
+from .errors import DistillationError
 from .losses import sequence_loss
 from .students import MLPStudent, init_from_teacher
 from .teacher import Teacher
@@ -423,42 +425,9 @@ class DistillationTrainer:
     # ------------------------------------------------------------------ checkpoints
     def save_checkpoint(self, name: str) -> str:
         """Atomically write ``log_dir/name`` with the full learner state; returns the path."""
-        trainer_state = {
-            "teacher_return": float(self.teacher_return),
-            "student_group_returns": self.student_group_returns.clone(),
-            "position_offsets": self.position_offsets.detach().cpu().clone(),
-            "env_teacher_ids": self.env_teacher_ids.cpu().clone(),
-        }
-        return save_checkpoint(
-            os.path.join(self.log_dir, name),
-            student=self.student,
-            optimizer=self.optimizer,
-            epoch=self.epoch,
-            best_return=self.best_return,
-            distillation_cfg=self.cfg.to_dict(),
-            rng_state=capture_rng_state(self.generators),
-            trainer_state=trainer_state,
-        )
+        return save_trainer_checkpoint(self, os.path.join(self.log_dir, name))
 
-    def resume(self, path: str) -> None:
-        """Restore student, optimizer, epoch, best return, RNG states and teacher results from a checkpoint."""
-        data = load_checkpoint(path, map_location=self.device)
-        if dict(data["student_cfg"]) != self.student.config:
-            raise CheckpointError(
-                f"Checkpoint '{path}' student {data['student_cfg']} does not match the current student"
-                f" {self.student.config}."
-            )
-        try:
-            self.student.load_state_dict(data["model_state_dict"])
-            if data["optimizer_state_dict"] is not None:
-                self.optimizer.load_state_dict(data["optimizer_state_dict"])
-        except (RuntimeError, ValueError) as err:
-            raise CheckpointError(f"Cannot restore '{path}': {err}") from err
-        self.epoch, self.best_return = int(data["epoch"]), float(data["best_return"])
-        restore_rng_state(data["rng_state"], self.generators)
-        state = data["trainer_state"]
-        self.teacher_return = float(state.get("teacher_return", math.nan))
-        self.student_group_returns = state.get("student_group_returns", self.student_group_returns).cpu()
-        if "position_offsets" in state:
-            self.position_offsets = state["position_offsets"].to(self.device)
+    def resume(self, path: str, restore_env_stream: bool = False) -> None:
+        """Restore the learner state of a checkpoint (see :func:`.checkpoint.resume_trainer`)."""
+        resume_trainer(self, path, restore_env_stream)
         print(f"[distill] resumed '{path}' at epoch {self.epoch} (best return {self.best_return:.3f})")
