@@ -586,7 +586,7 @@ def test_trainer_collection_stores_hidden_state_before_each_step(tmp_path):
 
 @pytest.mark.parametrize("student_cls,seq_len", [("mlp", 1), ("gru", 4)])
 def test_resume_is_exact_given_the_same_env_state(tmp_path, student_cls, seq_len):
-    """5 epochs == 2 epochs, checkpoint, a new trainer resumed for 3: the same weights bit for bit (CPU).
+    """5 epochs == 3 epochs, checkpoint, a new trainer resumed for 2: the same weights bit for bit (CPU).
 
     The trainer's whole state is in the checkpoint (``checkpoint_dataset``); the env state is not (Isaac Lab cannot
     save a simulator), so the test hands the resumed trainer an env in the state the first run left it in.
@@ -594,7 +594,7 @@ def test_resume_is_exact_given_the_same_env_state(tmp_path, student_cls, seq_len
 
     def trainer(env: PointEnv, n_epochs: int, name: str) -> DistillationTrainer:
         student_cfg = StudentCfg(class_name=student_cls, hidden_dims=[16], rnn_hidden_dim=8, obs_normalization=True)
-        cfg = small_cfg(n_epochs=n_epochs, sequence_length=seq_len, checkpoint_dataset=True, max_dataset_steps=6 * 40)
+        cfg = small_cfg(n_epochs=n_epochs, sequence_length=seq_len, checkpoint_dataset=True)  # the ring buffer wraps
         teacher = Teacher(OffsetTeacherModel([0.1, -0.2]))
         return DistillationTrainer(env, teacher, build_student(student_cfg, 2, 2), cfg, str(tmp_path / name))
 
@@ -604,16 +604,16 @@ def test_resume_is_exact_given_the_same_env_state(tmp_path, student_cls, seq_len
 
     torch.manual_seed(1)
     env = PointEnv()
-    first = trainer(env, 2, "b")
-    first.learn()  # writes checkpoint_epoch_2.pt (save_interval 2), then the process "dies"
+    first = trainer(env, 3, "b")
+    first.learn()  # writes final_student.pt at epoch 3, then the process "dies"
     env_state = env.x.clone(), env.episode_length_buf.clone()
 
     torch.manual_seed(123)  # a new process: other initial weights and RNG, restored by the resume
     env = PointEnv()
     env.x, env.episode_length_buf = env_state
     resumed = trainer(env, 5, "c")
-    resumed.resume(str(tmp_path / "b" / "checkpoint_epoch_2.pt"), restore_env_stream=True)
-    assert len(resumed.dataset) == len(first.dataset) > 0
+    resumed.resume(str(tmp_path / "b" / "final_student.pt"), restore_env_stream=True)
+    assert len(resumed.dataset) == len(first.dataset) == first.dataset.capacity  # full: the oldest steps are gone
     resumed.learn()
     for (name, a), b in zip(uninterrupted.student.state_dict().items(), resumed.student.state_dict().values()):
         assert torch.equal(a, b), name

@@ -14,7 +14,13 @@ from isaaclab_distill.distillation import load_checkpoint
 
 pytestmark = pytest.mark.sim
 
-DISTIL_FAST = ("agent.eval_interval=100", "agent.eval_steps=50", "agent.save_interval=1", "agent.n_epochs=200")
+DISTIL_FAST = (
+    "agent.eval_interval=100",
+    "agent.eval_steps=50",
+    "agent.save_interval=1",
+    "agent.checkpoint_dataset=true",
+    "agent.n_epochs=200",
+)
 
 
 def distil_args(teacher_run: pathlib.Path, *extra: str) -> list[str]:
@@ -38,10 +44,12 @@ def test_sigkill_leaves_loadable_checkpoints_and_resume_continues(teacher_run, t
     for path in run.glob("*.pt"):
         torch.load(path, weights_only=True)  # every checkpoint that exists is complete
     last = load_checkpoint(str(checkpoints[-1]))
+    stored = last["trainer_state"]["dataset"]["obs"]  # [steps, envs, obs]: the filled part of the dataset only
+    assert stored.shape == (last["epoch"] * 64, 32, 13)
     resumed = tmp_path / "resumed"
     resumed.mkdir()
     more = (f"agent.n_epochs={last['epoch'] + 1}", "--resume", str(checkpoints[-1]))
-    proc = run_script("distillation.py", *distil_args(teacher_run, *DISTIL_FAST[:3], *more), cwd=resumed, timeout=300)
+    proc = run_script("distillation.py", *distil_args(teacher_run, *DISTIL_FAST[:4], *more), cwd=resumed, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert f"at epoch {last['epoch']}" in proc.stdout
     assert load_checkpoint(str(run_dir(resumed, "distillation") / "final_student.pt"))["epoch"] == last["epoch"] + 1

@@ -94,20 +94,22 @@ class EpisodeDataset:
     _BUFFERS = ("obs", "actions", "dones", "valid", "hidden", "teacher_obs", "rollout_start")
 
     def state_dict(self) -> dict:
-        """Buffers and ring-buffer position as tensors/ints (for checkpoints that keep the dataset)."""
-        state = {name: getattr(self, name) for name in self._BUFFERS if getattr(self, name) is not None}
-        return state | {"head": self._head, "len": self._len, "new_rollout": self._new_rollout}
+        """The stored steps in chronological order (only the filled part) as tensors, for checkpoints."""
+        order = (self._head + torch.arange(self._len, device=self.device)) % self.capacity
+        state = {name: getattr(self, name)[order] for name in self._BUFFERS if getattr(self, name) is not None}
+        return state | {"new_rollout": self._new_rollout}
 
     def load_state_dict(self, state: dict) -> None:
-        """Inverse of :meth:`state_dict`; the buffer shapes must match (same envs, capacity and sizes)."""
+        """Inverse of :meth:`state_dict`; the per-step shapes must match and the steps fit the capacity."""
+        length = int(state["rollout_start"].shape[0])
         for name in self._BUFFERS:
-            if getattr(self, name) is not None:
-                if state[name].shape != getattr(self, name).shape:
-                    raise ValueError(
-                        f"dataset '{name}' {tuple(state[name].shape)} != {tuple(getattr(self, name).shape)}"
-                    )
-                getattr(self, name).copy_(state[name])
-        self._head, self._len, self._new_rollout = int(state["head"]), int(state["len"]), bool(state["new_rollout"])
+            buffer = getattr(self, name)
+            if buffer is None:
+                continue
+            if state[name].shape[1:] != buffer.shape[1:] or length > self.capacity:
+                raise ValueError(f"dataset '{name}' {tuple(state[name].shape)} does not fit {tuple(buffer.shape)}")
+            buffer[:length] = state[name]
+        self._head, self._len, self._new_rollout = 0, length, bool(state["new_rollout"])
 
     def start_rollout(self) -> None:
         """Mark that the next appended step starts a new, non-continuous rollout."""
