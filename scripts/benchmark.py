@@ -10,12 +10,9 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
-import sys
 import time
 
+from isaaclab_distill.utils.bench import emit_row, run_row
 from isaaclab_distill.utils.cli import cli_main, configure_threads
 
 configure_threads()
@@ -73,32 +70,16 @@ def main() -> None:
     if args.worker:
         num_envs, physics = args.worker.split(",")
         row = measure(args.task, int(num_envs), physics, args.device, args.steps, args.ppo_iterations)
-        print("BENCH_ROW " + json.dumps(row))
+        emit_row(row)
         return
     rows = []
     for physics in args.physics:
         for num_envs in args.num_envs:
-            cmd = [
-                sys.executable,
-                __file__,
-                "--task",
-                args.task,
-                "--device",
-                args.device,
-                "--steps",
-                str(args.steps),
-                "--ppo_iterations",
-                str(args.ppo_iterations),
-                "--worker",
-                f"{num_envs},{physics}",
-            ]
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
-            line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_ROW ")), None)
-            if line is None:
-                print(f"[{physics} x {num_envs}] failed:\n{proc.stderr[-1500:]}", file=sys.stderr)
-                continue
-            rows.append(json.loads(line.removeprefix("BENCH_ROW ")))
-            print(f"measured {physics} x {num_envs}", file=sys.stderr)
+            worker = ["--task", args.task, "--device", args.device, "--steps", str(args.steps)]
+            worker += ["--ppo_iterations", str(args.ppo_iterations), "--worker", f"{num_envs},{physics}"]
+            row = run_row(__file__, worker, f"{physics} x {num_envs}")
+            if row is not None:
+                rows.append(row)
     print_table(rows, args)
 
 

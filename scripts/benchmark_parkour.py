@@ -13,12 +13,9 @@ Example (the 256-env rows take a few minutes on a 2-core CPU)::
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
-import sys
 import time
 
+from isaaclab_distill.utils.bench import emit_row, run_row
 from isaaclab_distill.utils.cli import check_device, cli_main, configure_threads
 
 configure_threads()
@@ -86,21 +83,15 @@ def main() -> None:
     check_device(args.device)
     if args.worker:
         variant, num_envs = args.worker.rsplit(",", 1)
-        print("BENCH_ROW " + json.dumps(measure(variant, int(num_envs), args.device, args.steps)))
+        emit_row(measure(variant, int(num_envs), args.device, args.steps))
         return
     rows = []
     for num_envs in args.num_envs_list:
         for variant in args.variants:
-            cmd = [sys.executable, __file__, "--device", args.device, "--steps", str(args.steps)]
-            cmd += ["--worker", f"{variant},{num_envs}"]
-            start = time.perf_counter()
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
-            line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_ROW ")), None)
-            if line is None:
-                print(f"[{variant} x {num_envs}] failed:\n{proc.stderr[-1500:]}", file=sys.stderr)
-                continue
-            rows.append(json.loads(line.removeprefix("BENCH_ROW ")))
-            print(f"measured {variant} x {num_envs} in {time.perf_counter() - start:.0f}s", file=sys.stderr)
+            worker = ["--device", args.device, "--steps", str(args.steps), "--worker", f"{variant},{num_envs}"]
+            row = run_row(__file__, worker, f"{variant} x {num_envs}")
+            if row is not None:
+                rows.append(row)
     print_table(rows, args)
 
 
