@@ -51,6 +51,7 @@ from isaaclab_distill.distillation.setup import (  # noqa: E402
     teacher_agent_cfg,
 )
 from isaaclab_distill.utils import hydra_task_config  # noqa: E402
+from isaaclab_distill.utils.interrupt import GracefulInterrupt  # noqa: E402
 from isaaclab_distill.utils.runs import dump_params, make_run_dir  # noqa: E402
 
 
@@ -99,12 +100,14 @@ def main(env_cfg, agent_cfg) -> None:
             trainer = DistillationTrainer(env, teachers, student, agent_cfg, log_dir, writer)
             if args_cli.resume:
                 trainer.resume(args_cli.resume)
-            try:
-                result = trainer.learn()
-            except KeyboardInterrupt:
-                path = trainer.save_checkpoint("interrupted_student.pt")
-                print(f"[INFO] interrupted: saved {path}")
-                raise
+            with GracefulInterrupt() as interrupt:  # Ctrl-C stops at the next step, then saves
+                trainer.check_interrupt = interrupt.check
+                try:
+                    result = trainer.learn()
+                except KeyboardInterrupt:
+                    path = trainer.save_checkpoint("interrupted_student.pt")
+                    print(f"[INFO] interrupted: saved {path}")
+                    raise
             print(f"[INFO] done: {result}; checkpoints in {log_dir}")
             print(f"[INFO] student vs teacher return plot: {plot_distillation_summary(log_dir)}")
         finally:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -137,6 +137,8 @@ class DistillationTrainer:
         self._ep_return = torch.zeros(n, device=self.device)
         self._ep_len = torch.zeros(n, device=self.device)
         self._phases_randomized = False
+        self.check_interrupt: Callable[[], None] = lambda: None
+        """Called at every env step and minibatch; a script sets it to raise ``KeyboardInterrupt`` on Ctrl-C."""
         self._check_obs(obs, "env.get_observations")
 
         if cfg.init_student_from_teacher:
@@ -230,6 +232,7 @@ class DistillationTrainer:
         ret_sq, ret_cnt = ret_sum.clone(), ret_sum.clone()
         new_obs = []
         for _ in range(cfg.num_steps_per_env):
+            self.check_interrupt()
             s_obs = self._student_obs(obs, correct=True)  # [N, D]
             t_act = self._teacher_actions(obs, dones, cfg.teacher_deterministic)  # [N, A] labels
             h = self._h  # [K, N, H] hidden state before this step (None for MLP)
@@ -272,6 +275,7 @@ class DistillationTrainer:
         for _ in range(cfg.num_learning_passes):
             gen = self.generators["shuffle"]
             for batch in self.dataset.sequences(cfg.sequence_length, cfg.batch_size, cfg.shuffle, gen):
+                self.check_interrupt()
                 if not bool(batch.mask.any()):  # only padding / inactive envs
                     continue
                 loss = sequence_loss(self.student, batch, cfg.loss)
@@ -312,6 +316,7 @@ class DistillationTrainer:
         for teacher in self.teachers:
             teacher.reset()
         for _ in range(cfg.eval_steps):
+            self.check_interrupt()
             if policy == "teacher":
                 actions = self._teacher_actions(obs, dones, deterministic=True)
             else:

@@ -12,6 +12,7 @@ import os
 
 from rsl_rl.runners import OnPolicyRunner
 
+from ..utils.interrupt import GracefulInterrupt
 from ..utils.io import atomic_torch_save
 
 
@@ -19,15 +20,25 @@ class TeacherRunner(OnPolicyRunner):
     """PPO runner for teachers; identical training, atomic checkpoint writes, a checkpoint on Ctrl-C."""
 
     def learn(self, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> None:
-        """rsl_rl's ``learn``; on KeyboardInterrupt the current policy is saved before the interrupt propagates."""
-        try:
-            super().learn(num_learning_iterations, init_at_random_ep_len)
-        except KeyboardInterrupt:
-            if self.logger.log_dir is not None:
-                path = os.path.join(self.logger.log_dir, f"model_{self.current_learning_iteration}.pt")
-                self.save(path)
-                print(f"[INFO] interrupted: saved {path}", flush=True)
-            raise
+        """rsl_rl's ``learn``; Ctrl-C stops at the next env step and saves the current policy before propagating."""
+        step = self.env.step
+
+        def checked_step(actions):  # the safe point where a pending Ctrl-C is raised (see utils/interrupt.py)
+            interrupt.check()
+            return step(actions)
+
+        with GracefulInterrupt() as interrupt:
+            self.env.step = checked_step
+            try:
+                super().learn(num_learning_iterations, init_at_random_ep_len)
+            except KeyboardInterrupt:
+                if self.logger.log_dir is not None:
+                    path = os.path.join(self.logger.log_dir, f"model_{self.current_learning_iteration}.pt")
+                    self.save(path)
+                    print(f"[INFO] interrupted: saved {path}", flush=True)
+                raise
+            finally:
+                del self.env.step  # back to the wrapper's own method
 
     def save(self, path: str, infos: dict | None = None) -> None:
         saved = self.alg.save()
