@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import pickle
-import re
 from collections import defaultdict
 from typing import Any
 
@@ -18,7 +16,8 @@ import torch
 import torch.nn as nn
 from tensordict import TensorDict
 
-from .distillation import CHECKPOINT_KIND, Teacher, build_student, load_checkpoint
+from .distillation import Teacher, build_student, load_checkpoint
+from .distillation.checkpoint import checkpoint_kind
 from .distillation.setup import teacher_agent_cfg
 from .utils.errors import UserError
 from .utils.io import atomic_write_text
@@ -92,44 +91,15 @@ def resolve_policy_checkpoint(path: str) -> str:
     """A readable checkpoint file: ``path`` itself, or the best/last checkpoint of a run directory.
 
     In a run directory: ``best_student.pt`` (distillation run) if present, else the highest ``model_<it>.pt`` /
-    ``checkpoint_epoch_<n>.pt`` (by number, not by file time: copies reorder file times). A directory without
-    checkpoints of its own (e.g. an experiment directory) is searched recursively for the newest one.
+    ``checkpoint_epoch_<n>.pt`` of the newest run below it (see :func:`isaaclab_distill.utils.runs.resolve_checkpoint`).
 
     Raises:
         UserError: Nothing readable there.
     """
-    if os.path.isdir(path):
-        if os.path.isfile(os.path.join(path, "best_student.pt")):
-            return os.path.abspath(os.path.join(path, "best_student.pt"))
-        numbered = [
-            (int(m.group(1)), name) for name in os.listdir(path) if (m := re.fullmatch(CHECKPOINT_PATTERN, name))
-        ]
-        if numbered:
-            return resolve_checkpoint(os.path.join(path, max(numbered)[1]))
+    best = os.path.join(path, "best_student.pt")
+    if os.path.isdir(path) and os.path.isfile(best):
+        return os.path.abspath(best)
     return os.path.abspath(resolve_checkpoint(path, CHECKPOINT_PATTERN))
-
-
-def checkpoint_kind(path: str) -> str:
-    """``"student"`` or ``"teacher"`` for a readable checkpoint file; no simulator needed.
-
-    Raises:
-        UserError: Unreadable file, non-plain pickled content, or neither a student nor an rsl_rl PPO checkpoint.
-    """
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # truncated, not a torch file, non-plain pickles, ...
-        if isinstance(err, pickle.UnpicklingError) and "Unsupported global" in str(err):
-            raise UserError(
-                f"checkpoint '{path}' holds pickled objects that a safe load refuses: pass a student or rsl_rl PPO .pt"
-            ) from None
-        reason = "not a torch file" if isinstance(err, pickle.UnpicklingError) else _first_line(err).split(". ")[0]
-        raise UserError(f"checkpoint '{path}' cannot be read ({reason}): pass a student or rsl_rl PPO .pt") from None
-    if isinstance(data, dict) and data.get("kind") == CHECKPOINT_KIND:
-        return "student"
-    if isinstance(data, dict) and "actor_state_dict" in data:
-        return "teacher"
-    keys = sorted(map(str, data))[:6] if isinstance(data, dict) else type(data).__name__
-    raise UserError(f"'{path}' is neither a student nor an rsl_rl PPO checkpoint (found {keys})")
 
 
 def build_student_from_checkpoint(data: dict[str, Any], device: str | torch.device) -> nn.Module:
@@ -261,11 +231,6 @@ def format_summary(summary: dict[str, Any]) -> str:
 def save_summary(summary: dict[str, Any], path: str) -> str:
     """Write ``summary`` as JSON to ``path`` atomically (NaN/inf become ``null``); returns ``path``."""
     return atomic_write_text(path, json.dumps(_finite(summary), indent=2, allow_nan=False) + "\n")
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _finite(value: Any) -> Any:

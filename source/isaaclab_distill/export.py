@@ -32,6 +32,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from .utils.errors import first_line
 from .utils.io import atomic_write_path
 
 ONNX_FILE = "policy.onnx"
@@ -202,7 +203,7 @@ def export_policy(policy: nn.Module, out_dir: str, verify: bool = True) -> dict[
                 exporter = name
                 break
             except Exception as err:  # any failure of one exporter means: try the other
-                failures[name] = f"{type(err).__name__}: {_first_line(err)}"
+                failures[name] = f"{type(err).__name__}: {first_line(err)}"
         if exporter is None:
             raise RuntimeError(f"ONNX export failed: {failures}")
     info = {**description, "onnx": onnx_path, "jit": jit_path, "exporter": exporter}
@@ -291,11 +292,6 @@ def _max_deviation(module: nn.Module, run: Callable[..., Any], desc: dict[str, A
         if h_ref is not None:
             h_ref, h_run = ref[1], out[1]
     return worst
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else ""
 
 
 def _as_tuple(out: torch.Tensor | tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ..utils.errors import first_line
 from ..utils.io import atomic_torch_save
 from .errors import CheckpointError
 from .students import MLPStudent, build_student
@@ -109,6 +110,42 @@ def save_checkpoint(path: str, **kwargs: Any) -> str:
     return atomic_torch_save(make_checkpoint(**kwargs), path)
 
 
+def read_checkpoint(path: str, map_location: str | torch.device = "cpu") -> Any:
+    """``torch.load(path, weights_only=True)`` with one-line errors that tell the failure cases apart.
+
+    Raises:
+        CheckpointError: Missing file, not a torch file, or pickled objects that the safe loader refuses.
+    """
+    if not os.path.isfile(path):
+        raise CheckpointError(f"checkpoint '{path}' does not exist: pass a .pt file")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        if "Unsupported global" in str(err):
+            raise CheckpointError(
+                f"checkpoint '{path}' holds pickled objects that a safe load refuses: pass a student or rsl_rl PPO .pt"
+            ) from None
+        raise CheckpointError(f"checkpoint '{path}' cannot be read (not a torch file): pass a .pt checkpoint") from None
+    except Exception as err:  # truncated zip, wrong format, ...
+        reason = first_line(err).split(". ")[0]
+        raise CheckpointError(f"checkpoint '{path}' cannot be read ({reason}): pass a .pt checkpoint") from None
+
+
+def checkpoint_kind(path: str) -> str:
+    """``"student"`` (a distillation checkpoint) or ``"teacher"`` (an rsl_rl PPO ``model_*.pt``); no simulator needed.
+
+    Raises:
+        CheckpointError: Unreadable, or neither kind.
+    """
+    data = read_checkpoint(path)
+    if isinstance(data, dict) and data.get("kind") == CHECKPOINT_KIND:
+        return "student"
+    if isinstance(data, dict) and "actor_state_dict" in data:
+        return "teacher"
+    keys = sorted(map(str, data))[:6] if isinstance(data, dict) else type(data).__name__
+    raise CheckpointError(f"'{path}' is neither a student nor an rsl_rl PPO checkpoint (found {keys})")
+
+
 def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Read a student checkpoint with ``weights_only=True`` and check its ``kind``.
 
@@ -116,14 +153,7 @@ def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> dict
         CheckpointError: Missing/unreadable file, non-plain pickled content, or not a student checkpoint (e.g. an
             rsl_rl PPO ``model_*.pt``).
     """
-    if not os.path.isfile(path):
-        raise CheckpointError(f"Student checkpoint not found: '{path}'.")
-    try:
-        data = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise CheckpointError(f"'{path}' holds non-tensor pickled objects; refusing to load it unsafely.") from err
-    except Exception as err:
-        raise CheckpointError(f"Student checkpoint '{path}' cannot be read: {err}") from err
+    data = read_checkpoint(path, map_location)
     if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND:
         hint = (
             " It looks like an rsl_rl PPO (teacher) checkpoint."

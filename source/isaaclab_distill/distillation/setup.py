@@ -16,8 +16,8 @@ import yaml
 from ..utils.errors import UserError
 from ..utils.hydra import load_task_configs
 from .cfg import DistillationCfg
+from .checkpoint import checkpoint_kind
 from .students import STUDENT_CLASS_NAMES
-from .teacher import load_checkpoint_dict
 
 
 def expand_teacher_paths(patterns: list[str]) -> list[str]:
@@ -31,11 +31,8 @@ def expand_teacher_paths(patterns: list[str]) -> list[str]:
             raise UserError(f"--teacher_checkpoint '{pattern}' matches no file")
         paths.extend(matches)
     for path in paths:
-        data = load_checkpoint_dict(path, map_location="cpu")
-        if data.get("kind") == "student":
+        if checkpoint_kind(path) == "student":
             raise UserError(f"'{path}' is a distilled student checkpoint, not a PPO teacher: pass a model_*.pt")
-        if "actor_state_dict" not in data:
-            raise UserError(f"'{path}' is not an rsl_rl PPO checkpoint (keys: {sorted(data)[:6]})")
     return [os.path.abspath(p) for p in paths]
 
 

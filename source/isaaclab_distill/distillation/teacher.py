@@ -26,6 +26,7 @@ import torch.nn as nn
 from rsl_rl.utils import resolve_class, resolve_obs_groups
 from tensordict import TensorDict
 
+from ..utils.errors import first_line
 from .errors import TeacherLoadError
 
 _LEGACY_MODEL_KEYS = ("stochastic", "init_noise_std", "noise_std_type", "state_dependent_std")
@@ -72,7 +73,7 @@ def load_checkpoint_dict(path: str, map_location: str | torch.device, allow_unsa
         if "Unsupported global" not in str(err):  # not a torch checkpoint at all (text, truncated zip, ...)
             raise TeacherLoadError(f"Teacher checkpoint '{path}' is not a torch checkpoint: pass a model_*.pt") from err
         if not allow_unsafe_pickle:
-            first = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
+            first = first_line(err)
             raise TeacherLoadError(
                 f"Teacher checkpoint '{path}' contains pickled objects that torch.load(weights_only=True) refuses"
                 f" ({first}). Re-save it with tensors/plain types only, or pass allow_unsafe_pickle=True if you trust"

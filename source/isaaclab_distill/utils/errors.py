@@ -6,3 +6,9 @@ class UserError(Exception):
 
     The message is printed as one line and must name the fix.
     """
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of an exception's message (its type name when the message is empty), for one-line errors."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
