@@ -27,9 +27,9 @@ args_cli = parse_args(parser)
 
 import gymnasium as gym  # noqa: E402
 from isaaclab.utils import to_dict  # noqa: E402
-from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, check_rsl_rl_version, handle_deprecated_rsl_rl_cfg  # noqa: E402
+from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg  # noqa: E402
 
-from isaaclab_distill.rl import TeacherRunner  # noqa: E402
+from isaaclab_distill.rl import CURVE_FILE, LearningCurveEnv, TeacherRunner  # noqa: E402
 from isaaclab_distill.utils import UserError, hydra_task_config  # noqa: E402
 from isaaclab_distill.utils.runs import dump_params, make_run_dir, resolve_checkpoint  # noqa: E402
 
@@ -62,8 +62,13 @@ def main(env_cfg, agent_cfg) -> None:
         configure_video(env_cfg, args_cli, log_dir, "train")
 
     with launch(env_cfg, args_cli):
-        # 3. environment, wrapped for rsl_rl
-        env = RslRlVecEnvWrapper(gym.make(args_cli.task, cfg=env_cfg), clip_actions=agent_cfg.clip_actions)
+        # 3. environment, wrapped for rsl_rl; the wrapper also writes learning_curve.json after every iteration
+        env = LearningCurveEnv(
+            gym.make(args_cli.task, cfg=env_cfg),
+            steps_per_iteration=agent_cfg.num_steps_per_env,
+            path=os.path.join(log_dir, CURVE_FILE),
+            clip_actions=agent_cfg.clip_actions,
+        )
         try:
             # 4. PPO runner (rsl_rl's, with atomic checkpoint writes)
             runner = TeacherRunner(env, to_dict(agent_cfg), log_dir=log_dir, device=agent_cfg.device)

@@ -44,7 +44,7 @@ def test_tasks_register_with_their_entry_points():
     register_tasks()
     for task_id in IDS:
         spec = gym.spec(task_id)
-        assert spec.entry_point == "isaaclab.envs:ManagerBasedRLEnv"
+        assert spec.entry_point == "isaaclab_distill.tasks.depth_parkour.depth_parkour_env:DepthParkourEnv"
         assert {"env_cfg_entry_point", "rsl_rl_cfg_entry_point"} <= set(spec.kwargs)
     for task_id in IDS[:2]:
         assert "distillation_cfg_entry_point" in gym.spec(task_id).kwargs
@@ -148,6 +148,24 @@ def test_a1_usd_is_a_floating_base_with_primitive_colliders():
     bodies = [p.GetName() for p in prims if p.HasAPI(UsdPhysics.RigidBodyAPI)]
     assert len(bodies) == 17 and "trunk" in bodies and sum(b.endswith("_foot") for b in bodies) == 4
     assert {p.GetTypeName() for p in prims if p.HasAPI(UsdPhysics.CollisionAPI)} == {"Cube", "Cylinder", "Sphere"}
+
+
+def test_reward_and_termination_design_cannot_pay_for_dying(cfgs):
+    """The early-termination optimum of the first version: negative step rewards made falling over pay."""
+    env_cfg, _ = cfgs
+    assert env_cfg.only_positive_rewards and env_cfg.rewards.alive.weight > 0
+    terms = env_cfg.terminations
+    assert terms.time_out.time_out and terms.tile_exit.time_out and terms.out_of_terrain.time_out  # successes
+    assert not terms.base_contact.time_out and not terms.bad_orientation.time_out  # failures
+    # new robots start on the easy rows of the curriculum
+    assert env_cfg.scene.terrain.max_init_terrain_level == pk.MAX_INIT_TERRAIN_LEVEL <= 2
+    assert env_cfg.scene.terrain.terrain_generator.curriculum
+
+
+def test_off_tile_is_the_curriculum_promotion_distance():
+    origin = torch.zeros(3, 2)
+    pos = torch.tensor([[3.9, 0.0], [3.0, 3.0], [-4.1, 0.0]])
+    assert mdp.off_tile(pos, origin, half_size=4.0).tolist() == [False, True, True]
 
 
 # -- reward math

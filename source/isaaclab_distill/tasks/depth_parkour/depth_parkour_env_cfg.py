@@ -61,6 +61,12 @@ DEPTH_UPDATE_PERIOD = 0.1
 """Depth camera period [s] (10 Hz)."""
 DEPTH_HFOV_DEG = 87.0
 """Horizontal field of view of the depth camera [deg] (RealSense D435)."""
+MAX_INIT_TERRAIN_LEVEL = 2
+"""New robots start on levels 0-2 of 10 (the easy rows); the curriculum moves them from there."""
+ANG_VEL_SCALE = 0.25
+"""Scale of the base angular velocity observation (legged_gym's): inputs of order 1 for the unnormalised actor."""
+JOINT_VEL_SCALE = 0.05
+"""Scale of the joint velocity observation (legged_gym's), applied after the noise."""
 FEET = ["FL_foot", "FR_foot", "RL_foot", "RR_foot"]
 """Foot bodies, in the order of the privileged friction columns."""
 
@@ -95,7 +101,7 @@ class DepthParkourSceneCfg(InteractiveSceneCfg):
         prim_path="/World/ground",
         terrain_type="generator",
         terrain_generator=PARKOUR_TERRAINS_CFG,
-        max_init_terrain_level=4,
+        max_init_terrain_level=MAX_INIT_TERRAIN_LEVEL,
         collision_group=-1,
         physics_material=sim_utils.RigidBodyMaterialCfg(
             friction_combine_mode="multiply",
@@ -168,11 +174,11 @@ class ProprioCfg(ObsGroup):
     """Proprioception (``PROPRIO_DIM``): the common prefix of both groups."""
 
     base_lin_vel = ObsTerm(func=mdp.base_lin_vel, noise=Unoise(n_min=-0.1, n_max=0.1))
-    base_ang_vel = ObsTerm(func=mdp.base_ang_vel, noise=Unoise(n_min=-0.2, n_max=0.2))
+    base_ang_vel = ObsTerm(func=mdp.base_ang_vel, noise=Unoise(n_min=-0.2, n_max=0.2), scale=ANG_VEL_SCALE)
     projected_gravity = ObsTerm(func=mdp.projected_gravity, noise=Unoise(n_min=-0.05, n_max=0.05))
     velocity_commands = ObsTerm(func=mdp.generated_commands, params={"command_name": "base_velocity"})
     joint_pos = ObsTerm(func=mdp.joint_pos_rel, noise=Unoise(n_min=-0.01, n_max=0.01))
-    joint_vel = ObsTerm(func=mdp.joint_vel_rel, noise=Unoise(n_min=-1.5, n_max=1.5))
+    joint_vel = ObsTerm(func=mdp.joint_vel_rel, noise=Unoise(n_min=-1.5, n_max=1.5), scale=JOINT_VEL_SCALE)
     actions = ObsTerm(func=mdp.last_action)
 
     def __post_init__(self):
@@ -213,6 +219,7 @@ class ObservationsCfg:
                 "offset": 0.0,
                 "channel_first": True,
                 "frame_stack": 1,
+                "blank": False,
             },
         )
 
@@ -275,9 +282,19 @@ class EventsCfg:
 
 @configclass
 class RewardsCfg:
-    """Track the command and make forward progress; penalise stumbling, stepping on edges, collisions, effort."""
+    """Track the command and make forward progress; penalise stumbling, stepping on edges, collisions, effort.
+
+    Weights follow legged_gym's A1 (Isaac Lab multiplies each by the step ``dt``), with the penalties that the
+    initial exploration noise drives (joint acceleration, action rate) halved and an alive bonus. The env also clips
+    the summed step reward at zero (``DepthParkourEnvCfg.only_positive_rewards``): a step never pays less than
+    nothing, so ending an episode early can never raise the return (the optimum that made the first version of
+    this task learn to tip over). The alive bonus keeps the early, noisy steps above zero: clipped to zero, they
+    would carry no learning signal at all (measured: mean step reward 0.000-0.001 over the first 15 iterations
+    without it).
+    """
 
     # -- task
+    alive = RewTerm(func=mdp.is_alive, weight=1.0)
     track_lin_vel_xy_exp = RewTerm(
         func=mdp.track_lin_vel_xy_exp, weight=1.5, params={"command_name": "base_velocity", "std": 0.5}
     )
@@ -289,28 +306,28 @@ class RewardsCfg:
         weight=0.5,
         params={"command_name": "base_velocity", "asset_cfg": SceneEntityCfg("robot")},
     )
-    # -- foot placement
+    # -- gait and foot placement
+    feet_air_time = RewTerm(
+        func=mdp.feet_air_time,
+        weight=0.25,
+        params={
+            "sensor_cfg": SceneEntityCfg("contact_forces", body_names=".*_foot"),
+            "command_name": "base_velocity",
+            "threshold": 0.3,
+        },
+    )
     feet_stumble = RewTerm(
         func=mdp.feet_stumble,
-        weight=-1.0,
+        weight=-0.5,
         params={"sensor_cfg": SceneEntityCfg("contact_forces", body_names=".*_foot")},
     )
     feet_edge = RewTerm(
         func=mdp.feet_edge,
-        weight=-1.0,
+        weight=-0.5,
         params={
             "sensor_cfg": SceneEntityCfg("contact_forces", body_names=FEET, preserve_order=True),
             "asset_cfg": SceneEntityCfg("robot", body_names=FEET, preserve_order=True),
             "scanner_cfg": SceneEntityCfg("height_scanner"),
-        },
-    )
-    feet_air_time = RewTerm(
-        func=mdp.feet_air_time,
-        weight=0.01,
-        params={
-            "sensor_cfg": SceneEntityCfg("contact_forces", body_names=".*_foot"),
-            "command_name": "base_velocity",
-            "threshold": 0.5,
         },
     )
     undesired_contacts = RewTerm(
@@ -319,31 +336,37 @@ class RewardsCfg:
         params={"sensor_cfg": SceneEntityCfg("contact_forces", body_names=".*_(thigh|calf)"), "threshold": 1.0},
     )
     # -- regularisation
-    lin_vel_z_l2 = RewTerm(func=mdp.lin_vel_z_l2, weight=-0.5)
+    lin_vel_z_l2 = RewTerm(func=mdp.lin_vel_z_l2, weight=-1.0)
     ang_vel_xy_l2 = RewTerm(func=mdp.ang_vel_xy_l2, weight=-0.05)
+    flat_orientation_l2 = RewTerm(func=mdp.flat_orientation_l2, weight=-1.0)
     dof_torques_l2 = RewTerm(func=mdp.joint_torques_l2, weight=-2.0e-4)
-    dof_acc_l2 = RewTerm(func=mdp.joint_acc_l2, weight=-2.5e-7)
-    action_rate_l2 = RewTerm(func=mdp.action_rate_l2, weight=-0.01)
+    dof_acc_l2 = RewTerm(func=mdp.joint_acc_l2, weight=-1.0e-7)
+    action_rate_l2 = RewTerm(func=mdp.action_rate_l2, weight=-0.005)
+    dof_pos_limits = RewTerm(func=mdp.joint_pos_limits, weight=-5.0)
 
 
 @configclass
 class TerminationsCfg:
-    """Fall (trunk contact or tipped over), out of the terrain (a time-out, not a failure), episode time-out."""
+    """Failures: trunk contact, tipped over. Successes (``time_out=True``, bootstrapped by PPO): time-out, off the tile.
+
+    Walking off the tile is the curriculum's promotion; leaving the whole terrain also ends the episode as a time-out.
+    """
 
     time_out = DoneTerm(func=mdp.time_out, time_out=True)
     base_contact = DoneTerm(
         func=mdp.illegal_contact,
         params={"sensor_cfg": SceneEntityCfg("contact_forces", body_names="trunk"), "threshold": 1.0},
     )
-    bad_orientation = DoneTerm(func=mdp.bad_orientation, params={"limit_angle": 1.2})
+    bad_orientation = DoneTerm(func=mdp.bad_orientation, params={"limit_angle": 1.0})
+    tile_exit = DoneTerm(func=mdp.walked_off_tile, time_out=True)
     out_of_terrain = DoneTerm(func=mdp.terrain_out_of_bounds, params={"distance_buffer": 3.0}, time_out=True)
 
 
 @configclass
 class CurriculumCfg:
-    """Terrain levels: up after walking out of the tile, down after covering less than half the commanded distance."""
+    """Terrain levels: up after walking off the tile, down after covering less than half the commanded distance."""
 
-    terrain_levels = CurrTerm(func=mdp.terrain_levels_vel)
+    terrain_levels = CurrTerm(func=mdp.terrain_levels_walked)
 
 
 @configclass
@@ -359,6 +382,8 @@ class DepthParkourEnvCfg(ManagerBasedRLEnvCfg):
     terminations: TerminationsCfg = TerminationsCfg()
     events: EventsCfg = EventsCfg()
     curriculum: CurriculumCfg = CurriculumCfg()
+    only_positive_rewards: bool = True
+    """Clip the summed step reward at zero (legged_gym's ``only_positive_rewards``), see :class:`RewardsCfg`."""
     decimation: int = 4
     episode_length_s: float = 20.0
 

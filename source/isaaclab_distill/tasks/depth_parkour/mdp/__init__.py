@@ -10,6 +10,7 @@ from isaaclab_tasks.core.velocity.mdp import feet_air_time as feet_air_time
 from isaaclab_tasks.core.velocity.mdp import terrain_levels_vel as terrain_levels_vel
 from isaaclab_tasks.core.velocity.mdp import terrain_out_of_bounds as terrain_out_of_bounds
 
+from .curriculums import terrain_levels_walked as terrain_levels_walked
 from .observations import body_friction as body_friction
 from .observations import body_mass_offset as body_mass_offset
 from .observations import depth_image_flat as depth_image_flat
@@ -19,3 +20,5 @@ from .rewards import feet_stumble as feet_stumble
 from .rewards import forward_progress as forward_progress
 from .rewards import progress_from_velocity as progress_from_velocity
 from .rewards import stumble_from_forces as stumble_from_forces
+from .terminations import off_tile as off_tile
+from .terminations import walked_off_tile as walked_off_tile

@@ -19,6 +19,8 @@ class depth_image_flat(image_depth):
     The value of a pixel is ``depth / max_depth + offset``: ``[0, 1]`` with ``offset=0`` (0 = at the lens, 1 = at or
     beyond ``max_depth`` or no hit), ``[-0.5, 0.5]`` with ``offset=-0.5``. Shape is ``(num_envs, H * W)``; reshape with
     ``view(-1, H, W)``. The camera's ``update_period`` sets how often the image changes (it is held in between).
+    ``blank=True`` is the ablation that shows whether a student uses the image: every pixel reads "far" (``1 +
+    offset``), as if nothing were in range (``env.observations.policy.depth.params.blank=true``).
     """
 
     def __call__(
@@ -30,6 +32,7 @@ class depth_image_flat(image_depth):
         offset: float = 0.0,
         channel_first: bool = True,
         frame_stack: int = 1,
+        blank: bool = False,
     ) -> torch.Tensor:
         image = super().__call__(
             env,
@@ -41,7 +44,8 @@ class depth_image_flat(image_depth):
             channel_first=channel_first,
             frame_stack=frame_stack,
         )
-        return image.flatten(start_dim=1) + offset
+        image = image.flatten(start_dim=1)
+        return (torch.ones_like(image) if blank else image) + offset
 
 
 class body_mass_offset(ManagerTermBase):

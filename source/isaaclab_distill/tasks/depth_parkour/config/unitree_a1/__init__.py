@@ -26,4 +26,6 @@ for task_id, env_cfg, distill in (
     }
     if distill:
         kwargs["distillation_cfg_entry_point"] = _DISTILL
-    gym.register(id=task_id, entry_point="isaaclab.envs:ManagerBasedRLEnv", disable_env_checker=True, kwargs=kwargs)
+    gym.register(
+        id=task_id, entry_point=f"{_TASK}.depth_parkour_env:DepthParkourEnv", disable_env_checker=True, kwargs=kwargs
+    )

@@ -1,0 +1,217 @@
+"""Depth-parkour learning benchmark: does the teacher learn, and does the depth student learn from it.
+
+One command runs the whole pipeline on CPU with this package's own scripts, as a user runs them::
+
+    OMP_NUM_THREADS=1 python scripts/benchmark_parkour_learning.py --out logs/benchmarks/parkour_learning
+
+1. ``train.py`` trains the PPO teacher on ``Isaac-Depth-Parkour-Teacher-v0`` for a fixed budget; its
+   ``learning_curve.json`` (per iteration: reward, episode length, velocity-tracking error [m/s], terrain level,
+   termination shares; see :mod:`isaaclab_distill.rl.curves`) is copied to ``--out`` and drawn as
+   ``learning_curve.png``;
+2. ``play.py --video`` records the final teacher on the play terrain (``teacher.mp4``; ``--frame`` saves one frame);
+3. ``distillation.py`` distils it into the depth CNN+GRU student on ``Isaac-Depth-Parkour-v0`` for a fixed budget;
+4. ``play.py`` evaluates the teacher, the student and the student with a blank depth image (every pixel "far") on
+   the same play terrain (every tile is an obstacle ring) with the same seed, and the table compares them.
+
+Everything lands in ``--out`` (``results.json`` holds the table); the runs' own folders are under ``--out/logs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from isaaclab_distill.rl.curve_plot import plot_learning_curve, summarize_curve
+from isaaclab_distill.utils.cli import cli_main, configure_threads
+from isaaclab_distill.utils.errors import UserError
+
+configure_threads()
+
+SCRIPTS = os.path.dirname(os.path.abspath(__file__))
+TEACHER_TASK, STUDENT_TASK, PLAY_TASK = (
+    "Isaac-Depth-Parkour-Teacher-v0",
+    "Isaac-Depth-Parkour-v0",
+    "Isaac-Depth-Parkour-Play-v0",
+)
+BLANK_DEPTH = "env.observations.policy.depth.params.blank=true"
+
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument("--out", default="logs/benchmarks/parkour_learning", help="Output folder.")
+parser.add_argument("--teacher_envs", type=int, default=256, help="Envs of the PPO teacher run.")
+parser.add_argument("--teacher_iterations", type=int, default=250, help="PPO iterations (24 steps x envs each).")
+parser.add_argument("--teacher", default=None, help="Skip stage 1: use this trained model_*.pt (its run's curve).")
+parser.add_argument("--student_envs", type=int, default=64, help="Envs of the distillation run (depth camera on).")
+parser.add_argument("--student_epochs", type=int, default=60, help="Distillation epochs (24 steps x envs each).")
+parser.add_argument("--student_batch_size", type=int, default=None, help="Segments per update (task default: 64).")
+parser.add_argument("--eval_envs", type=int, default=32, help="Envs of each evaluation on the play terrain.")
+parser.add_argument("--eval_steps", type=int, default=1000, help="Env steps of each evaluation (1000 = 20 s).")
+parser.add_argument("--video_length", type=int, default=300, help="Teacher clip length [env steps].")
+parser.add_argument("--frame", default=None, help="Also save a frame of the teacher clip here (PNG).")
+parser.add_argument("--seed", type=int, default=0, help="Seed of every stage.")
+
+
+def run(script: str, *args: str, cwd: str) -> str:
+    """Run ``scripts/<script>`` in ``cwd`` and return its stdout; a failure stops the benchmark with its tail."""
+    start = time.perf_counter()
+    cmd = [sys.executable, os.path.join(SCRIPTS, script), *args, "--device", "cpu"]
+    proc = subprocess.run(cmd, cwd=cwd, env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise UserError(f"{script} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr[-3000:]}")
+    print(f"[bench] {script} {' '.join(args[:2])} took {time.perf_counter() - start:.0f} s", flush=True)
+    return proc.stdout
+
+
+def newest_run(out: str, library: str, experiment: str = "depth_parkour_a1") -> str:
+    root = os.path.join(out, "logs", library, experiment)
+    return os.path.join(root, sorted(os.listdir(root))[-1])
+
+
+def evaluate(out: str, checkpoint: str, label: str, args: argparse.Namespace, *overrides: str) -> dict:
+    """play.py on the play terrain; its summary JSON is moved to ``<out>/eval_<label>.json`` and returned."""
+    run(
+        "play.py",
+        *("--task", PLAY_TASK, "--checkpoint", checkpoint, "--num_envs", str(args.eval_envs)),
+        *("--steps", str(args.eval_steps), "--seed", str(args.seed), "--no_export", *overrides),
+        cwd=out,
+    )
+    summary = os.path.splitext(checkpoint)[0] + "_play.json"
+    target = os.path.join(out, f"eval_{label}.json")
+    shutil.move(summary, target)
+    with open(target) as f:
+        return json.load(f)
+
+
+def record_teacher(out: str, teacher: str, args: argparse.Namespace) -> str:
+    """A clip of env 0 with the final teacher on the play terrain, copied to ``<out>/teacher.mp4``."""
+    run(
+        "play.py",
+        *("--task", PLAY_TASK, "--checkpoint", teacher, "--num_envs", "4", "--seed", str(args.seed), "--no_export"),
+        *("--steps", str(args.video_length + 10), "--video", "--video_length", str(args.video_length)),
+        cwd=out,
+    )
+    clips = sorted(
+        (os.path.join(d, f) for d, _, fs in os.walk(os.path.dirname(teacher)) for f in fs if f.endswith(".mp4")),
+        key=os.path.getmtime,
+    )
+    video = shutil.copy(clips[-1], os.path.join(out, "teacher.mp4"))
+    os.remove(os.path.splitext(teacher)[0] + "_play.json")  # the clip's 4-env rollout is not an evaluation
+    if args.frame:
+        save_frame(video, args.frame)
+    return video
+
+
+def save_frame(video: str, path: str, at: float = 0.6) -> None:
+    """Save the frame at ``at`` (fraction of the clip) of ``video`` as a PNG."""
+    import imageio.v2 as imageio
+
+    reader = imageio.get_reader(video)
+    frames = [frame for frame in reader]
+    reader.close()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    imageio.imwrite(path, frames[int(at * (len(frames) - 1))])
+    print(f"[bench] frame {path}")
+
+
+def eval_row(summary: dict) -> dict:
+    metrics = summary["metrics"]
+    terms = {k.split("/", 1)[1]: v for k, v in metrics.items() if k.startswith("Episode_Termination/")}
+    ended = sum(terms.values()) or float("nan")
+    return {
+        "mean_return": summary["mean_return"],
+        "mean_length": summary["mean_length"],
+        "episodes": summary["episodes"],
+        "success_share": (terms.get("time_out", 0.0) + terms.get("tile_exit", 0.0)) / ended,
+        "terrain_level": metrics.get("Curriculum/terrain_levels", float("nan")),
+    }
+
+
+def print_tables(results: dict) -> None:
+    curve = results["teacher"]["curve"]
+    print(
+        f"\nTeacher: {results['teacher']['envs']} envs x {results['teacher']['iterations']} PPO iterations, "
+        f"{results['teacher']['wall_s'] / 60:.1f} min"
+    )
+    print(f"{'':24}{'first':>10}{'last':>10}")
+    for key, (first, last) in curve.items():
+        print(f"{key:24}{first:>10.3f}{last:>10.3f}")
+    print(
+        f"\nEvaluation on the play terrain ({results['eval_envs']} envs x {results['eval_steps']} steps, seed "
+        f"{results['seed']}); student: {results['student']['epochs']} epochs x {results['student']['envs']} envs, "
+        f"{results['student']['wall_s'] / 60:.1f} min"
+    )
+    header = f"{'policy':22}{'return':>9}{'/ teacher':>11}{'length':>8}{'success':>9}{'level':>7}"
+    print(header + "\n" + "-" * len(header))
+    teacher_return = results["eval"]["teacher"]["mean_return"]
+    for label, row in results["eval"].items():
+        print(
+            f"{label:22}{row['mean_return']:>9.2f}{row['mean_return'] / teacher_return:>11.2f}"
+            f"{row['mean_length']:>8.0f}{row['success_share']:>9.2f}{row['terrain_level']:>7.2f}"
+        )
+
+
+@cli_main
+def main() -> None:
+    args = parser.parse_args()
+    out = os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+    results: dict = {"seed": args.seed, "eval_envs": args.eval_envs, "eval_steps": args.eval_steps}
+    # 1. teacher and its learning curve
+    start = time.perf_counter()
+    if args.teacher is None:
+        run(
+            "train.py",
+            *("--task", TEACHER_TASK, "--num_envs", str(args.teacher_envs), "--seed", str(args.seed)),
+            *("--max_iterations", str(args.teacher_iterations)),
+            cwd=out,
+        )
+        teacher_run = newest_run(out, "rsl_rl")
+        teacher = os.path.join(teacher_run, f"model_{args.teacher_iterations - 1}.pt")
+    else:
+        teacher = os.path.abspath(args.teacher)
+        teacher_run = os.path.dirname(teacher)
+    with open(os.path.join(teacher_run, "learning_curve.json")) as f:
+        rows = json.load(f)
+    shutil.copy(os.path.join(teacher_run, "learning_curve.json"), out)
+    plot_learning_curve(rows, os.path.join(out, "learning_curve.png"))
+    results["teacher"] = {
+        "checkpoint": teacher,
+        "envs": args.teacher_envs,
+        "iterations": len(rows),
+        "wall_s": time.perf_counter() - start,
+        "curve": summarize_curve(rows),
+    }
+    # 2. teacher video
+    results["video"] = record_teacher(out, teacher, args)
+    # 3. depth student
+    start = time.perf_counter()
+    run(
+        "distillation.py",
+        *("--task", STUDENT_TASK, "--teacher_checkpoint", teacher, "--num_envs", str(args.student_envs)),
+        *("--n_epochs", str(args.student_epochs), "--seed", str(args.seed)),
+        # one evaluation, at the end: the comparison is stage 4's (same terrain and seed for every policy)
+        *(f"agent.eval_interval={args.student_epochs}", f"agent.eval_steps={args.eval_steps}"),
+        *(("--batch_size", str(args.student_batch_size)) if args.student_batch_size else ()),
+        cwd=out,
+    )
+    student = os.path.join(newest_run(out, "distillation"), "best_student.pt")
+    results["student"] = {"checkpoint": student, "envs": args.student_envs, "epochs": args.student_epochs}
+    results["student"]["wall_s"] = time.perf_counter() - start
+    # 4. evaluation on the same terrain and seed
+    results["eval"] = {
+        "teacher (scandots)": eval_row(evaluate(out, teacher, "teacher", args)),
+        "student (depth)": eval_row(evaluate(out, student, "student", args)),
+        "student, blank depth": eval_row(evaluate(out, student, "student_blank", args, BLANK_DEPTH)),
+    }
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    print_tables(results)
+    print(f"\n[bench] wrote {out}/results.json, learning_curve.json/.png, teacher.mp4")
+
+
+if __name__ == "__main__":
+    main()
