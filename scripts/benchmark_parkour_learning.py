@@ -121,9 +121,10 @@ def eval_row(summary: dict) -> dict:
     metrics = summary["metrics"]
     terms = {k.split("/", 1)[1]: v for k, v in metrics.items() if k.startswith("Episode_Termination/")}
     ended = sum(terms.values()) or float("nan")
+    nan_if_none = lambda v: float("nan") if v is None else v  # noqa: E731 (the summary stores NaN as null)
     return {
-        "mean_return": summary["mean_return"],
-        "mean_length": summary["mean_length"],
+        "mean_return": nan_if_none(summary["mean_return"]),
+        "mean_length": nan_if_none(summary["mean_length"]),
         "episodes": summary["episodes"],
         "success_share": (terms.get("time_out", 0.0) + terms.get("tile_exit", 0.0)) / ended,
         "terrain_level": metrics.get("Curriculum/terrain_levels", float("nan")),
@@ -146,7 +147,7 @@ def print_tables(results: dict) -> None:
     )
     header = f"{'policy':22}{'return':>9}{'/ teacher':>11}{'length':>8}{'success':>9}{'level':>7}"
     print(header + "\n" + "-" * len(header))
-    teacher_return = results["eval"]["teacher"]["mean_return"]
+    teacher_return = next(iter(results["eval"].values()))["mean_return"]  # the first row is the teacher
     for label, row in results["eval"].items():
         print(
             f"{label:22}{row['mean_return']:>9.2f}{row['mean_return'] / teacher_return:>11.2f}"

@@ -162,6 +162,11 @@ def test_reward_and_termination_design_cannot_pay_for_dying(cfgs):
     assert env_cfg.scene.terrain.terrain_generator.curriculum
 
 
+def test_blank_depth_ablation_is_one_override():
+    env_cfg, _ = load_task_configs(IDS[0], None, ["env.observations.policy.depth.params.blank=true"])
+    assert env_cfg.observations.policy.depth.params["blank"] is True
+
+
 def test_off_tile_is_the_curriculum_promotion_distance():
     origin = torch.zeros(3, 2)
     pos = torch.tensor([[3.9, 0.0], [3.0, 3.0], [-4.1, 0.0]])

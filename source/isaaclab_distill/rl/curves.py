@@ -9,6 +9,7 @@ whether a policy learns to walk or to fall. :class:`LearningCurveEnv` wraps the 
 - ``episodes``, ``mean_episode_length`` [steps], ``mean_episode_return``: over the episodes that ended in it;
 - ``termination_share``: per termination term, the share of those episodes it ended (several terms can fire at
   once), and ``success_share``: the share ended by a time-out-type term (``time_out=True``: time-out, off the tile);
+  a direct env (no termination manager) reports its two signals, ``terminated`` and ``time_out``;
 - ``tracking_error``: mean ``|v_cmd_xy - v_xy|`` [m/s] in the base frame over all steps (not the steps that reset),
   when the env has a velocity command named ``velocity_command``;
 - ``terrain_level``: mean terrain level when the terrain has a curriculum.
@@ -45,10 +46,13 @@ class LearningCurveEnv(RslRlVecEnvWrapper):
         self._steps_per_iteration = steps_per_iteration
         self._path = path
         base = self.unwrapped
-        self._terms = list(base.termination_manager.active_terms)
-        self._is_time_out = torch.tensor(
-            [bool(base.termination_manager.get_term_cfg(t).time_out) for t in self._terms], device=self.device
-        )
+        self._manager = getattr(base, "termination_manager", None)  # manager-based envs; direct envs have none
+        if self._manager is not None:
+            self._terms = list(self._manager.active_terms)
+            time_outs = [bool(self._manager.get_term_cfg(t).time_out) for t in self._terms]
+        else:
+            self._terms, time_outs = ["terminated", "time_out"], [False, True]
+        self._is_time_out = torch.tensor(time_outs, device=self.device)
         names = base.command_manager.active_terms if hasattr(base, "command_manager") else []
         self._command = base.command_manager.get_term(velocity_command) if velocity_command in names else None
         terrain = getattr(base.scene, "terrain", None)
@@ -80,7 +84,7 @@ class LearningCurveEnv(RslRlVecEnvWrapper):
             )
             self._error_sum += (error * ~done).sum()  # reset envs already hold their next episode's state
             self._error_count += (~done).sum()
-        fired = torch.stack([base.termination_manager.get_term(t) & done for t in self._terms], dim=-1)  # [N, T]
+        fired = self._term_flags() & done.unsqueeze(-1)  # [N, T]
         self._fired += fired.sum(dim=0)
         self._successes += fired[:, self._is_time_out].any(dim=-1).sum()
         self._episodes += done.sum()
@@ -91,6 +95,13 @@ class LearningCurveEnv(RslRlVecEnvWrapper):
         if self._step == self._steps_per_iteration:
             self._close_iteration()
         return obs, rewards, dones, extras
+
+    def _term_flags(self) -> torch.Tensor:
+        """Which termination fired at this step, per env and term, shape ``(N, T)``."""
+        if self._manager is not None:
+            return torch.stack([self._manager.get_term(t) for t in self._terms], dim=-1)
+        base = self.unwrapped
+        return torch.stack([base.reset_terminated, base.reset_time_outs], dim=-1)
 
     def _close_iteration(self) -> None:
         episodes = int(self._episodes)
