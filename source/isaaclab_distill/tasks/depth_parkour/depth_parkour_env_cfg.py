@@ -285,7 +285,9 @@ class RewardsCfg:
     """Track the command and make forward progress; penalise stumbling, stepping on edges, collisions, effort.
 
     Weights follow legged_gym's A1 (Isaac Lab multiplies each by the step ``dt``), with the penalties that the
-    initial exploration noise drives (joint acceleration, action rate) halved and an alive bonus. The env also clips
+    initial exploration noise drives (joint acceleration, action rate, base roll/pitch rate) reduced, an alive bonus,
+    and forward progress (linear in speed, so it pulls a standing robot forward where the exp-kernel tracking term is
+    flat). The env also clips
     the summed step reward at zero (``DepthParkourEnvCfg.only_positive_rewards``): a step never pays less than
     nothing, so ending an episode early can never raise the return (the optimum that made the first version of
     this task learn to tip over). The alive bonus keeps the early, noisy steps above zero: clipped to zero, they
@@ -303,7 +305,7 @@ class RewardsCfg:
     )
     forward_progress = RewTerm(
         func=mdp.forward_progress,
-        weight=0.5,
+        weight=1.0,
         params={"command_name": "base_velocity", "asset_cfg": SceneEntityCfg("robot")},
     )
     # -- gait and foot placement

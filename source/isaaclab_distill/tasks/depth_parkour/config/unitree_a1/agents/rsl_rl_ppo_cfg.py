@@ -22,7 +22,9 @@ class DepthParkourPPORunnerCfg(RslRlOnPolicyRunnerCfg):
         hidden_dims=[512, 256, 128],
         activation="elu",
         obs_normalization=False,
-        distribution_cfg=RslRlMLPModelCfg.GaussianDistributionCfg(init_std=1.0),
+        # half the stock noise: at std 1.0 (0.25 rad joint-target jitter) the policy did not shrink it in 48 iterations
+        # and its penalties (acceleration, action rate, body rates) cost as much as tracking earned
+        distribution_cfg=RslRlMLPModelCfg.GaussianDistributionCfg(init_std=0.5),
     )
     critic = RslRlMLPModelCfg(hidden_dims=[512, 256, 128], activation="elu", obs_normalization=False)
     algorithm = RslRlPpoAlgorithmCfg(
