@@ -104,7 +104,7 @@ def test_physics_terrain_and_local_assets(cfgs):
     assert set(gen.sub_terrains) == {"gaps", "hurdles", "boxes", "stairs", "pits"}
     assert sum(t.proportion for t in gen.sub_terrains.values()) == pytest.approx(1.0)
     assert type(env_cfg.scene.terrain.visual_material).__name__ == "PreviewSurfaceCfg"  # no downloaded MDL
-    assert env_cfg.curriculum.terrain_levels.func is mdp.terrain_levels_vel
+    assert env_cfg.curriculum.terrain_levels.func is mdp.terrain_levels_walked
     assert env_cfg.terminations.out_of_terrain.func is mdp.terrain_out_of_bounds
     assert env_cfg.scene.robot.spawn.usd_path == UNITREE_A1_USD_PATH
     cuda_cfg, _ = load_task_configs(IDS[0], None, ["env.sim.device=cuda:0"])  # config only: same cfg on a GPU
