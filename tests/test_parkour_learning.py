@@ -58,8 +58,12 @@ def test_reward_never_pays_for_dying(curve):
     assert all(r["mean_step_reward"] > 0.0 for r in curve)
 
 
-def test_episodes_get_longer_and_end_less_by_falling(curve):
-    """Episode length and the share of time-outs do not fall (10 % / 0.05 slack for ~70 episodes per window)."""
+def test_tracking_improves_without_more_falls(curve):
+    """The tracking error falls by 10 %; episode length and the share of successes do not fall (10 % / 0.05 slack for
+    ~70 episodes per window).
+
+    Measured (seed 0, trotting prior): tracking error 0.70 -> 0.50 m/s, success share 1.00 -> 0.99, length 200 -> 198.
+    """
     first, last = pooled(curve[WINDOW : 2 * WINDOW]), pooled(curve[-WINDOW:])
     print(
         f"\n[parkour learning] first/last {WINDOW} of {ITERATIONS} iterations: "
@@ -68,4 +72,4 @@ def test_episodes_get_longer_and_end_less_by_falling(curve):
     assert first["episodes"] >= 30 and last["episodes"] >= 30
     assert last["mean_episode_length"] >= 0.9 * first["mean_episode_length"]
     assert last["success_share"] >= first["success_share"] - 0.05
-    assert last["tracking_error"] <= first["tracking_error"]
+    assert last["tracking_error"] < 0.9 * first["tracking_error"]

@@ -25,6 +25,7 @@ PROPRIO_TERMS = [
     "joint_pos",
     "joint_vel",
     "actions",
+    "gait_phase",
 ]
 
 
@@ -77,7 +78,7 @@ def test_observation_groups_layout(cfgs):
         for term in policy.values()
     )
     assert policy["depth"].func is mdp.depth_image_flat
-    assert pk.TEACHER_OBS_DIM == pk.PROPRIO_DIM + pk.SCANDOTS_DIM + pk.PRIVILEGED_DIM == 48 + 187 + 5
+    assert pk.TEACHER_OBS_DIM == pk.PROPRIO_DIM + pk.SCANDOTS_DIM + pk.PRIVILEGED_DIM == 50 + 187 + 5
     assert pk.POLICY_OBS_DIM == pk.PROPRIO_DIM + pk.DEPTH_HEIGHT * pk.DEPTH_WIDTH
     grid = env_cfg.scene.height_scanner.pattern_cfg
     assert pk.HEIGHT_SCAN_SHAPE == tuple(round(s / grid.resolution) + 1 for s in grid.size)

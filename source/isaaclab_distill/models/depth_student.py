@@ -36,8 +36,8 @@ class DepthStudentCfg(StudentCfg):
     """Sizes of :class:`DepthStudent`. The default is a small strided CNN (~0.5 M parameters) that runs on CPU."""
 
     class_name: str = "depth_cnn_gru"
-    proprio_dim: int = 48
-    """P: proprioceptive prefix of the observation."""
+    proprio_dim: int = 50
+    """P: proprioceptive prefix of the observation (the depth-parkour layout's)."""
     depth_shape: tuple[int, int] = (58, 87)
     """(H, W) of the depth image that follows the proprioception."""
     conv_channels: list[int] = [16, 32, 32]

@@ -2,14 +2,14 @@
 
 Observation layout (all groups are flat ``(num_envs, D)`` vectors, terms concatenated in this order):
 
-- proprioception, ``PROPRIO_DIM = 48``, identical first columns of both groups: base linear velocity (3), base
+- proprioception, ``PROPRIO_DIM = 50``, identical first columns of both groups: base linear velocity (3), base
   angular velocity (3), projected gravity (3), velocity command (3), joint positions relative to default (12), joint
-  velocities (12), last actions (12);
+  velocities (12), last actions (12), gait clock ``(sin, cos)`` of the trotting prior's phase (2);
 - ``teacher`` = ``[proprio | scandots (SCANDOTS_DIM = 187) | privileged (PRIVILEGED_DIM = 5)]``, ``TEACHER_OBS_DIM =
-  240``: the height scan is a 17 x 11 yaw-aligned grid (1.6 m x 1.0 m, 0.1 m) of ``base height - terrain height - 0.5``
+  242``: the height scan is a 17 x 11 yaw-aligned grid (1.6 m x 1.0 m, 0.1 m) of ``base height - terrain height - 0.5``
   clipped to [-1, 1]; the privileged terms are the friction coefficients of the four feet (``FEET`` order: FL, FR, RL,
   RR) and the trunk mass offset [kg];
-- ``policy`` = ``[proprio | depth]``, ``POLICY_OBS_DIM = 48 + DEPTH_HEIGHT * DEPTH_WIDTH``: the depth image of the
+- ``policy`` = ``[proprio | depth]``, ``POLICY_OBS_DIM = 50 + DEPTH_HEIGHT * DEPTH_WIDTH``: the depth image of the
   front camera, row-major, ``distance_to_image_plane / DEPTH_MAX_DISTANCE`` in [0, 1] (1 = at or beyond 2 m), refreshed
   every ``DEPTH_UPDATE_PERIOD = 0.1`` s (10 Hz; held between updates, the policy runs at 50 Hz). No scandots and no
   privileged terms. Recover the image with ``obs[:, PROPRIO_DIM:].view(-1, DEPTH_HEIGHT, DEPTH_WIDTH)``.
@@ -40,7 +40,7 @@ from . import mdp
 from .mdp_cfg import FEET, CurriculumCfg, EventsCfg, RewardsCfg, TerminationsCfg
 from .terrain_cfg import PARKOUR_TERRAINS_CFG
 
-PROPRIO_DIM = 48
+PROPRIO_DIM = 50
 """Proprioceptive prefix shared by the ``teacher`` and ``policy`` groups."""
 HEIGHT_SCAN_SHAPE = (17, 11)
 """Height-scan grid (x: forward, y: left) of 0.1 m over 1.6 m x 1.0 m."""
@@ -159,9 +159,14 @@ class CommandsCfg:
 
 @configclass
 class ActionsCfg:
-    """Joint position targets around the default pose."""
+    """Joint position targets around the default pose plus a 2 Hz trotting prior (:class:`mdp.TrotJointPositionAction`).
 
-    joint_pos = mdp.JointPositionActionCfg(asset_name="robot", joint_names=[".*"], scale=0.25, use_default_offset=True)
+    A deployed policy needs the same prior: targets are ``default + 0.25 * action + prior(phase)``.
+    """
+
+    joint_pos = mdp.TrotJointPositionActionCfg(
+        asset_name="robot", joint_names=[".*"], scale=0.25, use_default_offset=True
+    )
 
 
 @configclass
@@ -175,6 +180,7 @@ class ProprioCfg(ObsGroup):
     joint_pos = ObsTerm(func=mdp.joint_pos_rel, noise=Unoise(n_min=-0.01, n_max=0.01))
     joint_vel = ObsTerm(func=mdp.joint_vel_rel, noise=Unoise(n_min=-1.5, n_max=1.5), scale=JOINT_VEL_SCALE)
     actions = ObsTerm(func=mdp.last_action)
+    gait_phase = ObsTerm(func=mdp.gait_phase, params={"action_name": "joint_pos"})
 
     def __post_init__(self):
         self.enable_corruption = True

@@ -1,4 +1,4 @@
-"""Observation terms of the depth-parkour task: the flattened depth image and the privileged dynamics terms."""
+"""Observation terms of the depth-parkour task: the depth image, the gait clock and the privileged dynamics terms."""
 
 from __future__ import annotations
 
@@ -100,3 +100,9 @@ class body_friction(ManagerTermBase):
 
     def __call__(self, env: ManagerBasedEnv, asset_cfg: SceneEntityCfg) -> torch.Tensor:
         return (self._mu @ self._weights).to(env.device)
+
+
+def gait_phase(env: ManagerBasedEnv, action_name: str = "joint_pos") -> torch.Tensor:
+    """``(sin, cos)`` of the gait clock of a :class:`~.actions.TrotJointPositionAction` term, shape ``(N, 2)``."""
+    phase = env.action_manager.get_term(action_name).phase
+    return torch.stack((torch.sin(phase), torch.cos(phase)), dim=1)

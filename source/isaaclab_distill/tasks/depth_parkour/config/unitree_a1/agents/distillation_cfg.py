@@ -22,7 +22,7 @@ MEAN_PRIVILEGED = [0.8] * len(FEET) + [0.5]
 class DepthParkourDistillationCfg(DistillationCfg):
     """BC then DAgger on 24-step segments; the student actor starts from the teacher actor (flat-ground scandots).
 
-    The student reads the ``policy`` group ``[proprio (48) | depth 58 x 87]``; the teacher reads ``teacher``
+    The student reads the ``policy`` group ``[proprio (50) | depth 58 x 87]``; the teacher reads ``teacher``
     ``[proprio | scandots (187) | privileged (5)]``. One stored transition is ~20 kB (the image), hence the
     ``max_dataset_steps`` bound of ~2 GB.
     """
