@@ -117,6 +117,13 @@ def save_frame(video: str, path: str, at: float = 0.6) -> None:
     print(f"[bench] frame {path}")
 
 
+def success_terms() -> tuple[str, ...]:
+    """The task's termination terms that count as a success (``time_out=True``: time-out, off the tile, off the map)."""
+    from isaaclab_distill.tasks.depth_parkour.mdp_cfg import TerminationsCfg
+
+    return tuple(name for name, term in vars(TerminationsCfg()).items() if term is not None and term.time_out)
+
+
 def eval_row(summary: dict) -> dict:
     metrics = summary["metrics"]
     terms = {k.split("/", 1)[1]: v for k, v in metrics.items() if k.startswith("Episode_Termination/")}
@@ -126,7 +133,7 @@ def eval_row(summary: dict) -> dict:
         "mean_return": nan_if_none(summary["mean_return"]),
         "mean_length": nan_if_none(summary["mean_length"]),
         "episodes": summary["episodes"],
-        "success_share": (terms.get("time_out", 0.0) + terms.get("tile_exit", 0.0)) / ended,
+        "success_share": sum(terms.get(name, 0.0) for name in success_terms()) / ended,
         "terrain_level": metrics.get("Curriculum/terrain_levels", float("nan")),
     }
 
