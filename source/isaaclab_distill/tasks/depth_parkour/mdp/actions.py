@@ -63,8 +63,10 @@ class TrotJointPositionAction(JointPositionAction):
     def process_actions(self, actions: torch.Tensor):
         # in place: the rollout may run under torch.inference_mode, and ``phase`` must stay a normal tensor
         self.phase.add_(self._phase_step).remainder_(2.0 * math.pi)
-        super().process_actions(actions)
-        self._processed_actions += self.gait_offset()
+        # JointAction's affine map with the prior added before the clip (its own clip would act before the prior)
+        self._raw_actions[:] = actions
+        self._processed_actions = self._raw_actions * self._scale
+        self._processed_actions.add_(self._offset).add_(self.gait_offset())
         if self.cfg.clip is not None:
             self._processed_actions.clamp_(min=self._clip[:, :, 0], max=self._clip[:, :, 1])
 
@@ -86,4 +88,6 @@ class TrotJointPositionActionCfg(JointPositionActionCfg):
     calf_amplitude: float = 0.5
     """Knee fold in swing [rad]."""
     leg_phase_offsets: dict[str, float] = {"FL": 0.0, "FR": math.pi, "RL": math.pi, "RR": 0.0}
-    """Phase offset [rad] per leg, keyed by the joint-name prefix (a trot: diagonal pairs in phase)."""
+    """Phase offset [rad] per leg, keyed by the joint-name prefix (a trot: diagonal pairs in phase). Every joint of
+    the term must start with one of the keys; joints whose names contain ``thigh`` / ``calf`` get the swing / fold,
+    the others (hips) none."""
