@@ -16,6 +16,8 @@ import torch
 from isaaclab.envs.mdp.actions import JointPositionAction, JointPositionActionCfg
 from isaaclab.utils import configclass
 
+from isaaclab_distill.utils.errors import UserError
+
 if TYPE_CHECKING:
     from isaaclab.envs import ManagerBasedEnv
 
@@ -45,7 +47,10 @@ class TrotJointPositionAction(JointPositionAction):
         for name in self._joint_names:
             leg = next((leg for leg in cfg.leg_phase_offsets if name.startswith(leg)), None)
             if leg is None:
-                raise ValueError(f"joint '{name}' matches no leg of leg_phase_offsets {list(cfg.leg_phase_offsets)}")
+                raise UserError(
+                    f"joint '{name}' matches no leg of leg_phase_offsets {list(cfg.leg_phase_offsets)}: key every leg "
+                    "by its joint-name prefix (env.actions.joint_pos.leg_phase_offsets)"
+                )
             leg_offset.append(cfg.leg_phase_offsets[leg])
             thigh_amp.append(cfg.thigh_amplitude if "thigh" in name else 0.0)
             calf_amp.append(cfg.calf_amplitude if "calf" in name else 0.0)
