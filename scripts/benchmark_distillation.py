@@ -1,4 +1,4 @@
-"""Distillation benchmark: our ``DistillationTrainer`` vs rsl_rl 5.5.1's ``Distillation``, same env, same process.
+"""Distillation benchmark: our ``DistillationRunner`` vs rsl_rl 5.5.1's ``Distillation``, same env, same process.
 
 One env, one PPO teacher checkpoint. Each method starts from a seeded env reset, distils the teacher into the same
 student architecture (``--student``) with the same learning rate, the same env steps per iteration
@@ -8,7 +8,7 @@ student architecture (``--student``) with the same learning rate, the same env s
   models, ``obs_groups`` with ``student``/``teacher`` sets); the teacher gets the checkpoint's ``actor_state_dict``
   through ``runner.load`` and ``gradient_length`` = our ``sequence_length``. It always lets the (sampled) student act
   and trains on the last rollout only.
-- ``ours``: :class:`DistillationTrainer` with the task's distillation config (teacher forcing for the same share of
+- ``ours``: :class:`DistillationRunner` with the task's distillation config (teacher forcing for the same share of
   the iterations as in that config, then DAgger with beta mixing, aggregated dataset, shuffled TBPTT segments),
   driven phase by phase (``collect`` / ``update``) so that no in-training evaluation or checkpoint is timed.
 
@@ -35,7 +35,6 @@ import io
 import math
 import tempfile
 import time
-from collections.abc import Callable
 from typing import Any
 
 from isaaclab_distill.utils.cli import check_device, cli_main, configure_threads, launch
@@ -52,8 +51,6 @@ parser.add_argument("--seed", type=int, default=42)
 parser.add_argument("--device", default="cpu")
 parser.add_argument("--student_std", type=float, default=0.1, help="Action noise of rsl_rl's sampled student.")
 
-Act = Callable[[Any, Any], Any]  # (obs TensorDict, dones of the previous step or None) -> actions [N, A]
-
 
 def reset_env(env: Any, seed: int, synchronous: bool = False) -> None:
     """Reseed every generator and reset all envs (``synchronous``: every episode starts at step 0)."""
@@ -63,7 +60,7 @@ def reset_env(env: Any, seed: int, synchronous: bool = False) -> None:
         env.unwrapped.episode_length_buf.zero_()
 
 
-def evaluate(env: Any, act: Act, seed: int, inference_mode: bool = False) -> tuple[float, float]:
+def evaluate(env: Any, policy: Any, seed: int, inference_mode: bool = False) -> tuple[float, float]:
     """Mean and std of the return of every env's first episode, all envs starting from one seeded reset.
 
     ``inference_mode`` is needed once rsl_rl has stepped the env: its rollouts run under ``torch.inference_mode``,
@@ -71,45 +68,13 @@ def evaluate(env: Any, act: Act, seed: int, inference_mode: bool = False) -> tup
     """
     import torch
 
+    from isaaclab_distill.distillation import rollout
+
     with torch.inference_mode() if inference_mode else torch.no_grad():
         reset_env(env, seed, synchronous=True)
-        obs, dones = env.get_observations(), None
-        returns = torch.zeros(env.num_envs, device=env.device)
-        finished = torch.zeros(env.num_envs, dtype=torch.bool, device=env.device)
-        for _ in range(int(env.unwrapped.max_episode_length) + 1):
-            obs, rewards, dones, _ = env.step(act(obs, dones))
-            dones = dones.view(-1).bool()
-            returns += rewards.view(-1) * ~finished
-            finished |= dones
-            if bool(finished.all()):
-                break
-    return returns.mean().item(), returns.std(unbiased=False).item()
-
-
-def our_student_act(student: Any, group: str) -> Act:
-    """Deterministic act function of one of our students (explicit hidden state, zeroed at episode ends)."""
-    state: dict[str, Any] = {}
-
-    def act(obs: Any, dones: Any) -> Any:
-        h = student.initial_hidden(obs.batch_size[0]) if dones is None else state["h"]
-        if h is not None and dones is not None:
-            h = h * (~dones).view(1, -1, 1).to(h.dtype)
-        actions, state["h"] = student(obs[group], h)
-        return actions
-
-    student.eval()
-    return act
-
-
-def rsl_rl_model_act(model: Any) -> Act:
-    """Deterministic act function of an rsl_rl ``MLPModel``/``RNNModel`` (hidden state kept inside the model)."""
-
-    def act(obs: Any, dones: Any) -> Any:
-        model.reset(dones)  # None: fresh state; else zero the finished envs
-        return model(obs)
-
-    model.eval()
-    return act
+        steps = int(env.unwrapped.max_episode_length) + 1
+        result, _ = rollout(env, policy, steps, fresh_start=True, first_episode_per_env=True)
+    return result.summary()["mean_return"], result.summary()["std_return"]
 
 
 def rsl_rl_train_cfg(cfg: Any, teacher_actor_cfg: dict, teacher_obs_groups: list[str], student_std: float) -> dict:
@@ -155,6 +120,8 @@ def run_rsl_rl(env: Any, train_cfg: dict, teacher: Any, teacher_path: str, itera
     import torch
     from rsl_rl.runners import DistillationRunner
 
+    from isaaclab_distill.distillation import Teacher
+
     reset_env(env, seed)
     with contextlib.redirect_stdout(io.StringIO()):  # it prints both models
         runner = DistillationRunner(env, train_cfg, log_dir=None, device=str(env.device))
@@ -178,35 +145,36 @@ def run_rsl_rl(env: Any, train_cfg: dict, teacher: Any, teacher_path: str, itera
     runner.learn(iterations, init_at_random_ep_len=False)  # the seeded reset already spreads the episodes
     wall_s = time.perf_counter() - start
     samples = iterations * env.num_envs * train_cfg["num_steps_per_env"] * train_cfg["algorithm"]["num_learning_epochs"]
-    act = rsl_rl_model_act(runner.alg.student)
-    return {"update_s": update_s[0], "wall_s": wall_s, "samples": samples, "loss": losses[-1], "act": act}
+    policy = Teacher(runner.alg.student, deterministic=True)  # a frozen rsl_rl model acting, as a teacher does
+    return {"update_s": update_s[0], "wall_s": wall_s, "samples": samples, "loss": losses[-1], "policy": policy}
 
 
 def run_ours(env: Any, cfg: Any, teacher: Any, iterations: int, seed: int) -> dict:
-    """Train our :class:`DistillationTrainer` for ``iterations`` epochs; returns timings and its student."""
-    from isaaclab_distill.distillation import DistillationTrainer, build_student
+    """Train our :class:`DistillationRunner` for ``iterations`` epochs; returns timings and its student."""
+    from isaaclab_distill.distillation import DistillationRunner, StudentPolicy
+    from isaaclab_distill.models import build_student
 
     reset_env(env, seed)
     obs = env.get_observations()
     student = build_student(cfg.student, obs[cfg.student_obs_group].shape[-1], env.num_actions)
     samples, update_s = 0, 0.0
     with tempfile.TemporaryDirectory() as log_dir:  # nothing is saved: checkpoints are not part of the benchmark
-        trainer = DistillationTrainer(env, teacher, student, cfg, log_dir)
+        runner = DistillationRunner(env, teacher, student, cfg, log_dir)
         start = time.perf_counter()
         for epoch in range(iterations):
-            trainer.collect(epoch)
-            samples += cfg.num_learning_passes * trainer.dataset.num_transitions
+            runner.collect(epoch)
+            samples += cfg.num_learning_passes * runner.alg.dataset.num_transitions
             t0 = time.perf_counter()
-            loss = trainer.update()
+            loss = runner.update(epoch)
             update_s += time.perf_counter() - t0
-            trainer.epoch = epoch + 1
+            runner.epoch = epoch + 1
         wall_s = time.perf_counter() - start
     return {
         "update_s": update_s,
         "wall_s": wall_s,
         "samples": samples,
         "loss": loss,
-        "act": our_student_act(student, cfg.student_obs_group),
+        "policy": StudentPolicy(student, cfg.student_obs_group),
     }
 
 
@@ -220,14 +188,16 @@ def main() -> None:
         if getattr(args, name) <= 0:
             raise UserError(f"--{name} must be positive, got {getattr(args, name)}")
     check_device(args.device)
-    from isaaclab_distill.distillation.setup import expand_teacher_paths, teacher_agent_cfg
+    from isaaclab_distill.distillation.script_args import expand_teacher_paths
+    from isaaclab_distill.utils.runs import teacher_agent_cfg
 
     teacher_path = expand_teacher_paths([args.teacher_checkpoint])[0]  # missing / not a PPO checkpoint -> error:
 
     import gymnasium as gym
     from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
 
-    from isaaclab_distill.distillation import Teacher, actor_cfg_from_agent_cfg
+    from isaaclab_distill.distillation import Teacher
+    from isaaclab_distill.distillation.teacher import actor_cfg_from_agent_cfg
     from isaaclab_distill.utils.hydra import load_task_configs
 
     overrides = [f"env.scene.num_envs={args.num_envs}", f"env.sim.device={args.device}"]
@@ -252,7 +222,7 @@ def main() -> None:
             teacher = Teacher.from_checkpoint(
                 teacher_path, teacher_agent, env.get_observations(), env.num_actions, device=env.device
             )
-            t_return, t_std = evaluate(env, lambda obs, dones: teacher.act(obs, dones, deterministic=True), args.seed)
+            t_return, t_std = evaluate(env, teacher, args.seed)
             rows.append({"method": "teacher (PPO)", "eval": t_return, "eval_std": t_std})
             print(f"[bench] teacher return {t_return:.3f} +- {t_std:.3f}", flush=True)
             train_cfg = rsl_rl_train_cfg(
@@ -269,7 +239,7 @@ def main() -> None:
             for method, run in runs:
                 row = run()
                 after_rsl_rl = method.startswith("rsl_rl")
-                row["eval"], row["eval_std"] = evaluate(env, row.pop("act"), args.seed, inference_mode=after_rsl_rl)
+                row["eval"], row["eval_std"] = evaluate(env, row.pop("policy"), args.seed, inference_mode=after_rsl_rl)
                 row.update(method=method, env_steps=iterations * args.num_envs * cfg.num_steps_per_env)
                 rows.insert(1 if after_rsl_rl else len(rows), row)  # table order: teacher, rsl_rl, ours
                 print(f"[bench] {method}: {row['wall_s']:.1f} s, return {row['eval']:.3f}", flush=True)

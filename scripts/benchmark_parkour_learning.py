@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 
+from isaaclab_distill.distillation.runner import BEST_FILE
 from isaaclab_distill.rl.curve_plot import plot_learning_curve, summarize_curve
 from isaaclab_distill.utils.cli import cli_main, configure_threads
 from isaaclab_distill.utils.errors import UserError
@@ -221,7 +222,7 @@ def main() -> None:
         *(("--batch_size", str(args.student_batch_size)) if args.student_batch_size else ()),
         cwd=out,
     )
-    student = os.path.join(newest_run(out, "distillation"), "best_student.pt")
+    student = os.path.join(newest_run(out, "distillation"), BEST_FILE)
     results["student"] = {"checkpoint": student, "envs": args.student_envs, "epochs": args.student_epochs}
     results["student"]["wall_s"] = time.perf_counter() - start
     # 4. evaluation on the same terrain and seed

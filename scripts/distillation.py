@@ -1,4 +1,4 @@
-"""Distil PPO teacher(s) into a deployable student (MLP, GRU or LSTM) on an Isaac Lab task.
+"""Distil PPO teacher(s) into a deployable student (MLP, GRU, LSTM or the depth CNN+GRU) on an Isaac Lab task.
 
 Example:
     python scripts/distillation.py --task Isaac-Quadcopter-Point-Ctrl-v0 \
@@ -19,6 +19,8 @@ from isaaclab_distill.utils.cli import add_env_args, apply_env_args, cli_main, c
 
 configure_threads()
 
+from isaaclab_distill.models import student_class_names  # noqa: E402 (after the thread setting, it imports torch)
+
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 add_env_args(parser)
 parser.add_argument("--teacher_checkpoint", nargs="+", required=True, help="PPO model_*.pt file(s) or globs.")
@@ -26,7 +28,7 @@ parser.add_argument("--agent", default="distillation_cfg_entry_point", help="Dis
 parser.add_argument("--experiment_name", default=None, help="Folder under logs/distillation/.")
 parser.add_argument("--run_name", default=None, help="Suffix of the run folder.")
 parser.add_argument("--resume", default=None, help="Student checkpoint to continue from.")
-parser.add_argument("--student", choices=["mlp", "gru", "lstm"], default=None, help="Student architecture.")
+parser.add_argument("--student", choices=student_class_names(), default=None, help="Student architecture.")
 parser.add_argument("--n_epochs", type=int, default=None)
 parser.add_argument("--num_episodes", type=int, default=None, help="Episodes' worth of transitions per epoch.")
 parser.add_argument("--batch_size", type=int, default=None, help="Segments per minibatch.")
@@ -42,23 +44,24 @@ import gymnasium as gym  # noqa: E402
 from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper  # noqa: E402
 from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
-from isaaclab_distill.distillation import DistillationTrainer, Teacher, build_student, load_checkpoint  # noqa: E402
+from isaaclab_distill.distillation import DistillationRunner, Teacher, load_checkpoint  # noqa: E402
 from isaaclab_distill.distillation.plots import plot_distillation_summary  # noqa: E402
-from isaaclab_distill.distillation.setup import (  # noqa: E402
+from isaaclab_distill.distillation.runner import INTERRUPTED_FILE  # noqa: E402
+from isaaclab_distill.distillation.script_args import (  # noqa: E402
     apply_distillation_args,
     check_teacher_variants,
     expand_teacher_paths,
-    teacher_agent_cfg,
 )
+from isaaclab_distill.models import build_student  # noqa: E402
 from isaaclab_distill.utils import hydra_task_config  # noqa: E402
 from isaaclab_distill.utils.interrupt import GracefulInterrupt  # noqa: E402
-from isaaclab_distill.utils.runs import dump_params, make_run_dir  # noqa: E402
+from isaaclab_distill.utils.runs import dump_params, make_run_dir, teacher_agent_cfg  # noqa: E402
 
 
 @cli_main
 @hydra_task_config(args_cli.task, args_cli.agent)
 def main(env_cfg, agent_cfg) -> None:
-    """Resolved configs -> env -> rsl_rl wrapper -> teachers + student -> trainer -> learn."""
+    """Resolved configs -> env -> rsl_rl wrapper -> teachers + student -> runner -> learn."""
     # 1. configs and every check that needs no simulator
     apply_env_args(args_cli, env_cfg)
     episode_steps = int(env_cfg.episode_length_s / (env_cfg.sim.dt * env_cfg.decimation))
@@ -96,16 +99,16 @@ def main(env_cfg, agent_cfg) -> None:
             ]
             student = build_student(agent_cfg.student, obs[agent_cfg.student_obs_group].shape[-1], env.num_actions)
             print(f"[INFO] student: {student.config}")
-            # 4. trainer
-            trainer = DistillationTrainer(env, teachers, student, agent_cfg, log_dir, writer)
+            # 4. runner
+            runner = DistillationRunner(env, teachers, student, agent_cfg, log_dir, writer)
             if args_cli.resume:
-                trainer.resume(args_cli.resume)
+                runner.resume(args_cli.resume)
             with GracefulInterrupt() as interrupt:  # Ctrl-C stops at the next step, then saves
-                trainer.check_interrupt = interrupt.check
+                runner.check_interrupt = interrupt.check
                 try:
-                    result = trainer.learn()
+                    result = runner.learn()
                 except KeyboardInterrupt:
-                    path = trainer.save_checkpoint("interrupted_student.pt")
+                    path = runner.save_checkpoint(INTERRUPTED_FILE)
                     print(f"[INFO] interrupted: saved {path}")
                     raise
             print(f"[INFO] done: {result}; checkpoints in {log_dir}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import QUAD_TASK, assert_one_line_error, run_script
+from helpers import QUAD_TASK, assert_one_line_error, run_script
 
 CASES = [
     (["--task", "Isaac-Quadcoptr-Point-Ctrl-v0"], ["unknown task", f"did you mean {QUAD_TASK}"]),
@@ -21,3 +21,14 @@ def test_train_rejects_bad_input(tmp_path, args, needles):
     proc = run_script("train.py", *args, cwd=tmp_path, timeout=120)
     assert_one_line_error(proc, *needles)
     assert not (tmp_path / "logs").exists(), "a rejected run must not leave a run directory behind"
+
+
+def test_list_envs_names_every_task_of_the_unknown_task_hint(tmp_path):
+    proc = run_script("list_envs.py", cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line.split()[0] for line in proc.stdout.splitlines() if line.startswith("Isaac-")]
+    assert QUAD_TASK in rows and "Isaac-Depth-Parkour-v0" in rows
+    line = next(line for line in proc.stdout.splitlines() if line.startswith(QUAD_TASK + " "))
+    assert "distillation_cfg_entry_point" in line and "rsl_rl_cfg_entry_point" in line
+    stock = run_script("list_envs.py", "--all", "Cartpole-Direct", cwd=tmp_path, timeout=120)
+    assert "Isaac-Cartpole-Direct " in stock.stdout and QUAD_TASK not in stock.stdout

@@ -8,11 +8,11 @@ import subprocess
 import pytest
 import torch
 import yaml
-from conftest import DISTILLATION_TAGS, QUAD_TASK, assert_one_line_error, run_script
+from helpers import DISTILLATION_TAGS, QUAD_TASK, assert_one_line_error, run_script
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from isaaclab_distill.distillation import load_checkpoint, save_checkpoint
-from isaaclab_distill.distillation.students import MLPStudent
+from isaaclab_distill.models import MLPStudent
 
 pytestmark = pytest.mark.sim
 

@@ -10,9 +10,9 @@ import torch.nn as nn
 from rsl_rl.models import MLPModel, RNNModel
 from tensordict import TensorDict
 
-from isaaclab_distill.distillation import Teacher, build_student
+from isaaclab_distill.distillation import Teacher
 from isaaclab_distill.export import export_policy, read_jit_description
-from isaaclab_distill.models import DepthStudent, DepthStudentCfg
+from isaaclab_distill.models import DepthStudent, DepthStudentCfg, build_student
 
 OBS, ACT, TEACHER_OBS = 6, 3, 9
 DEPTH_CFG = DepthStudentCfg(

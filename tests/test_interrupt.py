@@ -25,12 +25,13 @@ def test_first_ctrl_c_is_a_request_checked_by_the_loop_second_stops_at_once():
     assert signal.getsignal(signal.SIGINT) is before
 
 
-def test_trainer_checks_for_ctrl_c_at_every_step(tmp_path):
-    from test_distill_math import OffsetTeacherModel, PointEnv, small_cfg
+def test_runner_checks_for_ctrl_c_at_every_step_and_minibatch(tmp_path):
+    from helpers.toy import OffsetTeacherModel, PointEnv, small_cfg
 
-    from isaaclab_distill.distillation import DistillationTrainer, MLPStudent, Teacher
+    from isaaclab_distill.distillation import DistillationRunner, Teacher
+    from isaaclab_distill.models import MLPStudent
 
-    trainer = DistillationTrainer(
+    trainer = DistillationRunner(
         PointEnv(), Teacher(OffsetTeacherModel([0.0, 0.0])), MLPStudent(2, 2, [8]), small_cfg(), str(tmp_path)
     )
     calls = []

@@ -17,8 +17,8 @@ from isaaclab.utils import to_dict
 from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 from rsl_rl.runners import OnPolicyRunner
 
-from isaaclab_distill.distillation import DistillationTrainer, Teacher, build_student
-from isaaclab_distill.models import DepthStudent
+from isaaclab_distill.distillation import DistillationRunner, Teacher
+from isaaclab_distill.models import DepthStudent, build_student
 from isaaclab_distill.rl import LearningCurveEnv
 from isaaclab_distill.tasks.depth_parkour import depth_parkour_env_cfg as pk
 from isaaclab_distill.utils.hydra import load_task_configs
@@ -211,7 +211,7 @@ def test_depth_student_distillation_loss_falls(setup, ppo_teacher, tmp_path):
     student = build_student(distill_cfg.student, obs["policy"].shape[-1], wrapped.num_actions)
     assert isinstance(student, DepthStudent)
     writer = _Scalars()
-    trainer = DistillationTrainer(wrapped, teacher, student, distill_cfg, str(tmp_path), writer)
+    trainer = DistillationRunner(wrapped, teacher, student, distill_cfg, str(tmp_path), writer)
     start = time.perf_counter()
     result = trainer.learn()
     loss = writer.values["training/loss"]

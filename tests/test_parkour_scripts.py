@@ -6,7 +6,7 @@ import json
 
 import onnxruntime
 import pytest
-from conftest import run_script
+from helpers import run_script
 
 from isaaclab_distill.distillation import load_checkpoint
 

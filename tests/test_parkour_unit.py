@@ -10,8 +10,14 @@ import torch
 from rsl_rl.modules import MLP, EmpiricalNormalization
 
 from isaaclab_distill.assets.unitree_a1 import ASSET_DIR, UNITREE_A1_CFG, UNITREE_A1_USD_PATH
-from isaaclab_distill.distillation import DistillationCfg, MLPStudent
-from isaaclab_distill.models import DepthStudent, DepthStudentCfg, PaperDepthStudentCfg, create_depth_actor_from_teacher
+from isaaclab_distill.distillation import DistillationCfg
+from isaaclab_distill.models import (
+    DepthStudent,
+    DepthStudentCfg,
+    MLPStudent,
+    PaperDepthStudentCfg,
+    create_depth_actor_from_teacher,
+)
 from isaaclab_distill.tasks.depth_parkour import depth_parkour_env_cfg as pk
 from isaaclab_distill.tasks.depth_parkour import mdp
 from isaaclab_distill.utils.hydra import load_task_configs, register_tasks
@@ -219,7 +225,7 @@ def test_depth_student_shapes_and_interface():
     assert actions.shape == (5, 12) and h1.shape == (1, 5, 16)
     assert student.depth_feature(obs).shape == (5, 32) and student.depth_feature(obs).abs().max() <= 1.0
     assert student.forward_sequence(torch.rand(7, 5, OBS_DIM), h0).shape == (7, 5, 12)
-    rebuilt = DepthStudent.from_config(student.config)
+    rebuilt = DepthStudent.from_cfg(student.config, student.obs_dim, student.action_dim)
     rebuilt.load_state_dict(student.state_dict())
     torch.testing.assert_close(rebuilt(obs, h0)[0], actions)
     with pytest.raises(ValueError, match="depth"):

@@ -15,18 +15,12 @@ import shutil
 import onnxruntime as ort
 import pytest
 import torch
-from conftest import QUAD_TASK, assert_one_line_error, run_script
+from helpers import QUAD_TASK, assert_one_line_error, run_script
 from rsl_rl.utils import resolve_class, resolve_obs_groups
 from tensordict import TensorDict
 
-from isaaclab_distill.distillation import (
-    Teacher,
-    actor_cfg_from_agent_cfg,
-    build_student,
-    load_student,
-    save_checkpoint,
-)
-from isaaclab_distill.distillation.setup import teacher_agent_cfg
+from isaaclab_distill.distillation import Teacher, load_student, save_checkpoint
+from isaaclab_distill.distillation.teacher import actor_cfg_from_agent_cfg
 from isaaclab_distill.evaluation import (
     action_clip,
     checkpoint_kind,
@@ -35,7 +29,9 @@ from isaaclab_distill.evaluation import (
     resolve_policy_checkpoint,
     save_summary,
 )
+from isaaclab_distill.models import build_student
 from isaaclab_distill.utils import UserError
+from isaaclab_distill.utils.runs import teacher_agent_cfg
 
 POLICY_DIM, TEACHER_DIM, ACTIONS = 13, 19, 4  # quadcopter 'policy' / 'teacher' groups, 4 actions
 
@@ -102,9 +98,10 @@ def test_evaluate_policy_counts_episodes_and_averages_metrics(tmp_path):
 def test_policy_resets_hidden_state_of_finished_envs(tmp_path):
     policy = load_policy(str(make_student_checkpoint(tmp_path / "s.pt")), FakeEnv().get_observations(), ACTIONS, "x")
     policy(FakeEnv().get_observations())
-    assert policy.hidden.shape == (1, 3, 16) and bool((policy.hidden != 0).all())
+    hidden = policy.actor.hidden  # the StudentPolicy inside
+    assert hidden.shape == (1, 3, 16) and bool((hidden != 0).all())
     policy.reset(torch.tensor([False, True, False]))
-    assert not policy.hidden[:, 1].any() and bool(policy.hidden[:, 0].ne(0).all())
+    assert not policy.actor.hidden[:, 1].any() and bool(policy.actor.hidden[:, 0].ne(0).all())
 
 
 def test_load_policy_teacher_checkpoint_from_ppo_state(tmp_path):

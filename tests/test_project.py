@@ -6,7 +6,7 @@ import importlib.metadata
 import re
 import tomllib
 
-from conftest import REPO
+from helpers import REPO
 
 
 def readme_setup_commands() -> list[str]:

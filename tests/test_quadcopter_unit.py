@@ -96,7 +96,7 @@ def test_sample_uniform_per_env_respects_each_row():
 
 
 def test_teacher_count_must_match_the_vehicle_variants():
-    from isaaclab_distill.distillation.setup import check_teacher_variants
+    from isaaclab_distill.distillation.script_args import check_teacher_variants
     from isaaclab_distill.utils import UserError
 
     multi, _ = load_task_configs("Isaac-Quadcopter-Point-Ctrl-MultiVehicle-v0", None)

@@ -8,7 +8,7 @@ import signal
 
 import pytest
 import torch
-from conftest import QUAD_TASK, assert_one_line_error, run_script, start_script, wait_for
+from helpers import QUAD_TASK, assert_one_line_error, run_script, start_script, wait_for
 
 from isaaclab_distill.distillation import load_checkpoint
 

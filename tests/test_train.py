@@ -7,7 +7,7 @@ import pathlib
 import pytest
 import torch
 import yaml
-from conftest import QUAD_TASK, run_script
+from helpers import QUAD_TASK, run_script
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 pytestmark = pytest.mark.sim

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import QUAD_TASK, assert_one_line_error, run_script
+from helpers import QUAD_TASK, assert_one_line_error, run_script
 
 VIDEO_LENGTH = 40
 

@@ -9,28 +9,28 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections import defaultdict
 from typing import Any
 
 import torch
 import torch.nn as nn
 from tensordict import TensorDict
 
-from .distillation import Teacher, build_student, load_checkpoint
-from .distillation.checkpoint import checkpoint_kind
-from .distillation.setup import teacher_agent_cfg
+from .distillation.checkpoint import checkpoint_kind, load_student
+from .distillation.rollout import StudentPolicy, rollout
+from .distillation.runner import BEST_FILE, PERIODIC_PATTERN
+from .distillation.teacher import Teacher
 from .utils.errors import UserError
 from .utils.io import atomic_write_text
-from .utils.runs import resolve_checkpoint
+from .utils.runs import resolve_checkpoint, teacher_agent_cfg
 
-CHECKPOINT_PATTERN = r"(?:model|checkpoint_epoch)_(\d+)\.pt"
+CHECKPOINT_PATTERN = rf"(?:model_(\d+)\.pt|{PERIODIC_PATTERN})"
 """Checkpoints looked for below a run directory: PPO ``model_<it>.pt`` and student ``checkpoint_epoch_<n>.pt``."""
 
 
 class Policy:
-    """A deterministic policy over the env's observation TensorDict with per-env hidden state.
+    """A student or a PPO teacher checkpoint as one deterministic policy for :func:`~.distillation.rollout.rollout`.
 
-    Call it once per env step: ``actions = policy(obs)``; after ``env.step`` call ``policy.reset(dones)`` so that the
+    Call it once per env step, ``actions = policy(obs)``; after ``env.step`` call ``policy.reset(dones)`` so that the
     hidden state of finished episodes starts from zero (a no-op for feed-forward policies).
 
     Attributes:
@@ -42,41 +42,19 @@ class Policy:
         path: The checkpoint it was loaded from.
     """
 
-    def __init__(
-        self,
-        kind: str,
-        network: nn.Module,
-        obs_groups: list[str],
-        path: str,
-        teacher: Teacher | None = None,
-    ) -> None:
+    def __init__(self, kind: str, network: nn.Module, obs_groups: list[str], path: str, teacher: Teacher | None = None):
         """Wrap a student (``teacher=None``) or a :class:`Teacher` (``network`` is its actor)."""
         self.kind, self.network, self.obs_groups, self.path = kind, network.eval(), obs_groups, path
-        self.teacher = teacher
         self.is_recurrent = bool(getattr(network, "is_recurrent", False))
-        self.hidden: torch.Tensor | None = None
+        self.actor = teacher if teacher is not None else StudentPolicy(network, obs_groups[0])
 
-    @torch.no_grad()
     def __call__(self, obs: TensorDict) -> torch.Tensor:
         """Actions ``[N, A]`` for the observations of N envs (always the same N envs between resets)."""
-        if self.teacher is not None:
-            return self.teacher.act(obs, deterministic=True)
-        x = obs[self.obs_groups[0]]
-        if self.is_recurrent and (self.hidden is None or self.hidden.shape[1] != x.shape[0]):
-            self.hidden = self.network.initial_hidden(x.shape[0])
-        actions, self.hidden = self.network(x, self.hidden)
-        return actions
+        return self.actor(obs)
 
     def reset(self, dones: torch.Tensor | None = None) -> None:
         """Zero the hidden state of the envs flagged in ``dones`` (``[N]``), or of all envs when ``None``."""
-        if self.teacher is not None:
-            self.teacher.reset(dones)
-        elif self.hidden is not None:
-            if dones is None:
-                self.hidden = None
-            else:
-                keep = (~dones.view(-1).bool()).to(self.hidden.dtype).to(self.hidden.device)
-                self.hidden = self.hidden * keep.view(1, -1, 1)
+        self.actor.reset(dones)
 
     def describe(self) -> str:
         """One line: kind, architecture, observation groups."""
@@ -90,24 +68,16 @@ class Policy:
 def resolve_policy_checkpoint(path: str) -> str:
     """A readable checkpoint file: ``path`` itself, or the best/last checkpoint of a run directory.
 
-    In a run directory: ``best_student.pt`` (distillation run) if present, else the highest ``model_<it>.pt`` /
+    In a run directory: the best student (distillation run) if present, else the highest ``model_<it>.pt`` /
     ``checkpoint_epoch_<n>.pt`` of the newest run below it (see :func:`isaaclab_distill.utils.runs.resolve_checkpoint`).
 
     Raises:
         UserError: Nothing readable there.
     """
-    best = os.path.join(path, "best_student.pt")
+    best = os.path.join(path, BEST_FILE)
     if os.path.isdir(path) and os.path.isfile(best):
         return os.path.abspath(best)
     return os.path.abspath(resolve_checkpoint(path, CHECKPOINT_PATTERN))
-
-
-def build_student_from_checkpoint(data: dict[str, Any], device: str | torch.device) -> nn.Module:
-    """Rebuild the student network of a loaded student checkpoint (MLP, GRU, LSTM or the depth CNN+GRU)."""
-    cfg = data["student_cfg"]
-    student = build_student(cfg, cfg["obs_dim"], cfg["action_dim"])
-    student.load_state_dict(data["model_state_dict"])
-    return student.to(device).eval()
 
 
 def action_clip(path: str, kind: str, task: str) -> float | None:
@@ -141,7 +111,7 @@ def load_policy(
             path, teacher_agent_cfg(task, path), env_obs, num_actions, device=device, deterministic=True
         )
         return Policy("teacher", teacher.model, teacher.obs_groups, path, teacher=teacher)
-    data = load_checkpoint(path, map_location=device)
+    student, data = load_student(path, device)
     group = (data.get("distillation_cfg") or {}).get("student_obs_group") or "policy"
     if group not in env_obs.keys():
         raise UserError(f"the student reads observation group '{group}', the env has {sorted(env_obs.keys())}")
@@ -152,16 +122,17 @@ def load_policy(
             f"student '{path}' expects {cfg['obs_dim']} observations and {cfg['action_dim']} actions, the task has"
             f" {obs_dim} ('{group}') and {num_actions}: pass a checkpoint distilled on this task"
         )
-    return Policy("student", build_student_from_checkpoint(data, device), [group], path)
+    return Policy("student", student, [group], path)
 
 
 @torch.no_grad()
 def evaluate_policy(env: Any, policy: Policy, steps: int) -> dict[str, Any]:
     """Deterministic rollout of ``policy`` for ``steps`` env steps on an rsl_rl-wrapped env (no reset at start).
 
-    Episodes that end inside the rollout are counted (including one already running at its start). The env's
-    ``extras["log"]`` entries (e.g. ``Metrics/final_distance_to_goal``) are recorded on steps where episodes end
-    (that is when the env writes them) and averaged over the ended episodes.
+    The env was just reset, so every episode that ends inside the rollout is complete and counts (the meaning of
+    "mean return" everywhere, see :mod:`~.distillation.rollout`). The env's ``extras["log"]`` entries (e.g.
+    ``Metrics/final_distance_to_goal``) are recorded on steps where episodes end (that is when the env writes them)
+    and averaged over the ended episodes.
 
     Args:
         env: ``isaaclab_rl`` ``RslRlVecEnvWrapper``: ``get_observations()`` and ``step(actions) -> obs, rew, dones,
@@ -175,45 +146,8 @@ def evaluate_policy(env: Any, policy: Policy, steps: int) -> dict[str, Any]:
     """
     if steps <= 0:
         raise UserError(f"--steps must be positive, got {steps}")
-    obs = env.get_observations()
-    n, device = env.num_envs, env.device
-    ep_ret = torch.zeros(n, device=device)
-    ep_len = torch.zeros(n, device=device)
-    returns, lengths = [], []
-    metric_sum: dict[str, float] = defaultdict(float)
-    metric_cnt: dict[str, int] = defaultdict(int)
-    policy.reset()
-    for _ in range(steps):
-        actions = policy(obs.to(device))
-        obs, rewards, dones, extras = env.step(actions.to(device))
-        ep_ret += rewards.view(-1).to(device)
-        ep_len += 1
-        done = dones.view(-1).to(device).bool()
-        if not bool(done.any()):
-            continue
-        returns.append(ep_ret[done].cpu())
-        lengths.append(ep_len[done].cpu())
-        ep_ret[done], ep_len[done] = 0.0, 0.0
-        policy.reset(done)
-        count = int(done.sum())
-        for key, value in (extras.get("log") or {}).items():
-            value = float(value.float().mean()) if torch.is_tensor(value) else value
-            if isinstance(value, (int, float)) and math.isfinite(value):
-                metric_sum[key] += value * count
-                metric_cnt[key] += count
-    r = torch.cat(returns) if returns else torch.zeros(0)
-    length = torch.cat(lengths) if lengths else torch.zeros(0)
-    nan = float("nan")
-    return {
-        "mean_return": r.mean().item() if r.numel() else nan,
-        "std_return": r.std(unbiased=False).item() if r.numel() else nan,
-        "mean_length": length.mean().item() if length.numel() else nan,
-        "episodes": int(r.numel()),
-        "steps": int(steps),
-        "num_envs": int(n),
-        "policy": policy.describe(),
-        "metrics": {k: metric_sum[k] / metric_cnt[k] for k in sorted(metric_sum)},
-    }
+    result, _ = rollout(env, policy, steps, fresh_start=True)
+    return {**result.summary(), "num_envs": int(env.num_envs), "policy": policy.describe(), "metrics": result.metrics}
 
 
 def format_summary(summary: dict[str, Any]) -> str:
@@ -246,7 +180,6 @@ def _finite(value: Any) -> Any:
 __all__ = [
     "Policy",
     "action_clip",
-    "build_student_from_checkpoint",
     "checkpoint_kind",
     "evaluate_policy",
     "format_summary",

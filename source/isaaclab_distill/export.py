@@ -296,6 +296,3 @@ def _max_deviation(module: nn.Module, run: Callable[..., Any], desc: dict[str, A
 
 def _as_tuple(out: torch.Tensor | tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
     return out if isinstance(out, tuple) else (out,)
-
-
-__all__ = ["JIT_FILE", "ONNX_FILE", "export_description", "export_policy", "read_jit_description", "run_onnx"]

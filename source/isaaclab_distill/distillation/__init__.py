@@ -1,50 +1,32 @@
 """Teacher -> student policy distillation: behaviour cloning with teacher forcing, DAgger, multiple teachers.
 
-Pure torch on top of rsl_rl's building blocks; no simulator is needed to import or unit-test it.
+Modelled on rsl_rl's layout: :mod:`.algorithm` (the math), :mod:`.runner` (epoch loop, logging, checkpoint files),
+:mod:`.storage` (the DAgger dataset), :mod:`.rollout` (the one rollout loop), :mod:`.checkpoint` (the file format),
+:mod:`.teacher` (frozen rsl_rl PPO actors); the students are in :mod:`isaaclab_distill.models`. Pure torch on top of
+rsl_rl: no simulator, gymnasium or task registry is needed to import or unit-test it.
 """
 
+from .algorithm import DistillationAlgorithm
 from .cfg import DistillationCfg, MultiTeacherCfg, StudentCfg
-from .checkpoint import (
-    CHECKPOINT_KIND,
-    capture_rng_state,
-    load_checkpoint,
-    load_student,
-    make_checkpoint,
-    restore_rng_state,
-    save_checkpoint,
-)
-from .dataset import EpisodeDataset, SequenceBatch
+from .checkpoint import load_checkpoint, load_student, save_checkpoint
 from .errors import CheckpointError, DistillationError, TeacherLoadError
-from .losses import behaviour_loss, per_step_loss, sequence_loss
-from .students import MLPStudent, RecurrentStudent, Student, build_student, init_from_teacher
-from .teacher import Teacher, actor_cfg_from_agent_cfg
-from .trainer import DistillationTrainer
+from .rollout import StudentPolicy, rollout
+from .runner import DistillationRunner
+from .teacher import Teacher
 
 __all__ = [
-    "CHECKPOINT_KIND",
     "CheckpointError",
+    "DistillationAlgorithm",
     "DistillationCfg",
     "DistillationError",
-    "DistillationTrainer",
-    "EpisodeDataset",
-    "MLPStudent",
+    "DistillationRunner",
     "MultiTeacherCfg",
-    "RecurrentStudent",
-    "SequenceBatch",
-    "Student",
     "StudentCfg",
+    "StudentPolicy",
     "Teacher",
     "TeacherLoadError",
-    "actor_cfg_from_agent_cfg",
-    "behaviour_loss",
-    "build_student",
-    "capture_rng_state",
-    "init_from_teacher",
     "load_checkpoint",
     "load_student",
-    "make_checkpoint",
-    "per_step_loss",
-    "restore_rng_state",
+    "rollout",
     "save_checkpoint",
-    "sequence_loss",
 ]

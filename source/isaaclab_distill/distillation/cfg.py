@@ -12,28 +12,7 @@ from typing import Literal
 
 from isaaclab.utils import configclass
 
-
-@configclass
-class StudentCfg:
-    """Student network."""
-
-    class_name: Literal["mlp", "gru", "lstm"] = "mlp"
-    """Architecture: a feed-forward MLP, or a GRU/LSTM followed by an MLP head."""
-
-    hidden_dims: list[int] = [256, 256, 128]
-    """Hidden sizes of the MLP (the head, for recurrent students)."""
-
-    activation: str = "elu"
-    """Activation name understood by :func:`rsl_rl.utils.resolve_nn_activation`."""
-
-    rnn_hidden_dim: int = 256
-    """Hidden size of the GRU/LSTM (ignored for ``"mlp"``)."""
-
-    rnn_num_layers: int = 1
-    """Number of stacked GRU/LSTM layers (ignored for ``"mlp"``)."""
-
-    obs_normalization: bool = True
-    """Normalise the student input with running mean/std (:class:`rsl_rl.modules.EmpiricalNormalization`)."""
+from ..models.cfg import StudentCfg
 
 
 @configclass

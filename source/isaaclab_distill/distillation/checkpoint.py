@@ -1,4 +1,9 @@
-"""Student checkpoints: atomic writes, ``weights_only`` reads, plain-data contents.
+"""The checkpoint file format: atomic writes, ONE safe reader (``weights_only``), ONE kind check.
+
+Two kinds of file pass through this project: student checkpoints (written here) and rsl_rl PPO teacher checkpoints
+(``OnPolicyRunner.save``: ``actor_state_dict``, ``critic_state_dict``, ...). Both are read by :func:`read_checkpoint`
+and told apart by :func:`checkpoint_kind`. What goes into ``trainer_state`` is the runner's business
+(:meth:`.runner.DistillationRunner.save_checkpoint`); this module knows no trainer.
 
 A checkpoint is a dict of tensors and plain Python values only, so ``torch.load(weights_only=True)`` reads it:
 
@@ -13,6 +18,7 @@ A checkpoint is a dict of tensors and plain Python values only, so ``torch.load(
 ``distillation_cfg``          ``DistillationCfg.to_dict()`` (informational)
 ``rng_state``                 dict of tensors: torch CPU, CUDA (per device), numpy, python ``random``, trainer
 ``trainer_state``             dict of tensors/numbers (teacher return, offsets, per-teacher returns, ...)
+``trainer_state.dataset``     with ``checkpoint_dataset``: the storage and ``trainer_state.stream`` (running episodes)
 ============================  ==========================================================================
 
 Writes go to a temporary file in the target directory, are fsynced, and replace the target with ``os.replace``
@@ -21,22 +27,18 @@ Writes go to a temporary file in the target directory, are fsynced, and replace 
 
 from __future__ import annotations
 
-import math
 import os
 import pickle
 import random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
+from ..models import MLPStudent, build_student
 from ..utils.errors import first_line
 from ..utils.io import atomic_torch_save
 from .errors import CheckpointError
-from .students import MLPStudent, build_student
-
-if TYPE_CHECKING:
-    from .trainer import DistillationTrainer
 
 CHECKPOINT_KIND = "student"
 FORMAT_VERSION = 1
@@ -110,139 +112,76 @@ def save_checkpoint(path: str, **kwargs: Any) -> str:
     return atomic_torch_save(make_checkpoint(**kwargs), path)
 
 
-def read_checkpoint(path: str, map_location: str | torch.device = "cpu") -> Any:
+def read_checkpoint(path: str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """``torch.load(path, weights_only=True)`` with one-line errors that tell the failure cases apart.
 
+    Nothing pickled is ever loaded: a file with objects other than tensors and plain types is refused, not retried.
+
     Raises:
-        CheckpointError: Missing file, not a torch file, or pickled objects that the safe loader refuses.
+        CheckpointError: Missing file, not a torch file, pickled objects that the safe loader refuses, not a dict.
     """
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint '{path}' does not exist: pass a .pt file")
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        data = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         if "Unsupported global" in str(err):
             raise CheckpointError(
-                f"checkpoint '{path}' holds pickled objects that a safe load refuses: pass a student or rsl_rl PPO .pt"
+                f"checkpoint '{path}' holds pickled objects that a safe load (torch.load weights_only=True) refuses"
+                f" ({first_line(err).split('. ')[0]}): re-save it with tensors and plain types only"
             ) from None
         raise CheckpointError(f"checkpoint '{path}' cannot be read (not a torch file): pass a .pt checkpoint") from None
     except Exception as err:  # truncated zip, wrong format, ...
         reason = first_line(err).split(". ")[0]
         raise CheckpointError(f"checkpoint '{path}' cannot be read ({reason}): pass a .pt checkpoint") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"checkpoint '{path}' holds a {type(data).__name__}, expected a dict")
+    return data
+
+
+def kind_of(data: dict[str, Any], path: str) -> str:
+    """``"student"`` (a distillation checkpoint) or ``"teacher"`` (an rsl_rl PPO ``model_*.pt``) of a read file.
+
+    Raises:
+        CheckpointError: Neither kind.
+    """
+    if data.get("kind") == CHECKPOINT_KIND:
+        return "student"
+    if "actor_state_dict" in data:
+        return "teacher"
+    raise CheckpointError(
+        f"'{path}' is neither a student nor an rsl_rl PPO checkpoint (found {sorted(map(str, data))[:6]})"
+    )
 
 
 def checkpoint_kind(path: str) -> str:
-    """``"student"`` (a distillation checkpoint) or ``"teacher"`` (an rsl_rl PPO ``model_*.pt``); no simulator needed.
+    """:func:`kind_of` the file at ``path``; no simulator needed, so scripts check their inputs before it starts."""
+    return kind_of(read_checkpoint(path), path)
+
+
+_WRONG_KIND = {
+    "student": "is not a student checkpoint: it looks like an rsl_rl PPO (teacher) checkpoint",
+    "teacher": "is not an rsl_rl PPO checkpoint: it is a distilled student; pass a model_*.pt",
+}
+
+
+def load_checkpoint(path: str, map_location: str | torch.device = "cpu", kind: str = "student") -> dict[str, Any]:
+    """Read a checkpoint safely and check that it is of ``kind`` (``"student"`` or ``"teacher"``).
 
     Raises:
-        CheckpointError: Unreadable, or neither kind.
-    """
-    data = read_checkpoint(path)
-    if isinstance(data, dict) and data.get("kind") == CHECKPOINT_KIND:
-        return "student"
-    if isinstance(data, dict) and "actor_state_dict" in data:
-        return "teacher"
-    keys = sorted(map(str, data))[:6] if isinstance(data, dict) else type(data).__name__
-    raise CheckpointError(f"'{path}' is neither a student nor an rsl_rl PPO checkpoint (found {keys})")
-
-
-def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a student checkpoint with ``weights_only=True`` and check its ``kind``.
-
-    Raises:
-        CheckpointError: Missing/unreadable file, non-plain pickled content, or not a student checkpoint (e.g. an
-            rsl_rl PPO ``model_*.pt``).
+        CheckpointError: Missing/unreadable file, non-plain pickled content, or another kind of checkpoint.
     """
     data = read_checkpoint(path, map_location)
-    if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND:
-        hint = (
-            " It looks like an rsl_rl PPO (teacher) checkpoint."
-            if isinstance(data, dict) and ("actor_state_dict" in data)
-            else ""
-        )
-        found = data.get("kind") if isinstance(data, dict) else type(data).__name__
-        raise CheckpointError(f"'{path}' is not a student checkpoint (kind={found!r}).{hint}")
+    found = kind_of(data, path)
+    if found != kind:
+        raise CheckpointError(f"'{path}' {_WRONG_KIND[kind]}")
     return data
 
 
 def load_student(path: str, device: str | torch.device = "cpu") -> tuple[MLPStudent, dict[str, Any]]:
-    """Rebuild the student network of a checkpoint and load its weights (for play/export scripts)."""
+    """Rebuild the student network of a checkpoint, load its weights, eval mode; returns ``(student, data)``."""
     data = load_checkpoint(path, map_location=device)
     cfg = data["student_cfg"]
     student = build_student(cfg, cfg["obs_dim"], cfg["action_dim"]).to(device)
     student.load_state_dict(data["model_state_dict"])
-    return student, data
-
-
-def save_trainer_checkpoint(trainer: DistillationTrainer, path: str) -> str:
-    """Atomically write the learner state of a :class:`~.trainer.DistillationTrainer` to ``path``.
-
-    Always: student, optimizer, epoch, best return, RNG states, teacher evaluation results. With
-    ``cfg.checkpoint_dataset`` also the dataset and the env-stream state (student hidden state of the running
-    episodes, their running return/length), i.e. everything the trainer holds: given the same env state, a resumed
-    run then continues bit for bit like an uninterrupted one.
-    """
-    state: dict[str, Any] = {
-        "teacher_return": float(trainer.teacher_return),
-        "student_group_returns": trainer.student_group_returns.clone(),
-        "position_offsets": trainer.position_offsets.detach().cpu().clone(),
-        "env_teacher_ids": trainer.env_teacher_ids.cpu().clone(),
-    }
-    if trainer.cfg.checkpoint_dataset:
-        state["dataset"] = trainer.dataset.state_dict()
-        state["stream"] = {
-            "hidden": trainer._h,
-            "episode_return": trainer._ep_return,
-            "episode_length": trainer._ep_len,
-            "phases_randomized": trainer._phases_randomized,
-        }
-    return save_checkpoint(
-        path,
-        student=trainer.student,
-        optimizer=trainer.optimizer,
-        epoch=trainer.epoch,
-        best_return=trainer.best_return,
-        distillation_cfg=trainer.cfg.to_dict(),
-        rng_state=capture_rng_state(trainer.generators),
-        trainer_state=state,
-    )
-
-
-def resume_trainer(trainer: DistillationTrainer, path: str, restore_env_stream: bool = False) -> None:
-    """Restore what :func:`save_trainer_checkpoint` wrote into ``trainer`` (built with the same student config).
-
-    Args:
-        trainer: The trainer to restore into.
-        path: Student checkpoint.
-        restore_env_stream: Also restore the hidden state and running statistics of the episodes that were running
-            when the checkpoint was written. Only right when the env continues from that very state; a restarted
-            simulator begins new episodes, so the scripts leave this off.
-
-    Raises:
-        CheckpointError: Unreadable file, wrong kind, or a student/dataset that does not match the trainer's.
-    """
-    data = load_checkpoint(path, map_location=trainer.device)
-    if dict(data["student_cfg"]) != trainer.student.config:
-        raise CheckpointError(
-            f"Checkpoint '{path}' student {data['student_cfg']} does not match the current student"
-            f" {trainer.student.config}."
-        )
-    state = data["trainer_state"]
-    try:
-        trainer.student.load_state_dict(data["model_state_dict"])
-        if data["optimizer_state_dict"] is not None:
-            trainer.optimizer.load_state_dict(data["optimizer_state_dict"])
-        if "dataset" in state:
-            trainer.dataset.load_state_dict(state["dataset"])
-    except (RuntimeError, ValueError, KeyError) as err:
-        raise CheckpointError(f"Cannot restore '{path}': {err}") from err
-    trainer.epoch, trainer.best_return = int(data["epoch"]), float(data["best_return"])
-    restore_rng_state(data["rng_state"], trainer.generators)
-    trainer.teacher_return = float(state.get("teacher_return", math.nan))
-    trainer.student_group_returns = state.get("student_group_returns", trainer.student_group_returns).cpu()
-    if "position_offsets" in state:
-        trainer.position_offsets = state["position_offsets"].to(trainer.device)
-    if restore_env_stream and "stream" in state:
-        stream = state["stream"]
-        trainer._h, trainer._phases_randomized = stream["hidden"], bool(stream["phases_randomized"])
-        trainer._ep_return, trainer._ep_len = stream["episode_return"], stream["episode_length"]
+    return student.eval(), data

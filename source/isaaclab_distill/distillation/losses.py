@@ -13,8 +13,8 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from .dataset import SequenceBatch
-from .students import MLPStudent
+from ..models import MLPStudent
+from .storage import SequenceBatch
 
 LossKind = Literal["mse", "huber"]
 

@@ -7,18 +7,15 @@ rebuilt exactly as ``PPO.construct_algorithm`` does it: ``resolve_class(cfg["act
 ``actor_class(obs, obs_groups, "actor", num_actions, **actor_cfg)``. Its observation normaliser lives inside the model
 (``obs_normalizer.*`` buffers of ``actor_state_dict``), so it is restored with the weights.
 
-Loading uses ``torch.load(weights_only=True)``. The dicts rsl_rl writes hold only tensors, numbers, strings, lists and
-``None`` (``infos`` is ``None`` unless a caller passes its own objects), which the safe unpickler accepts. If a
-checkpoint carries other pickled objects (e.g. a custom ``infos``), the safe load refuses it and a
-:class:`TeacherLoadError` names the rejected global; pass ``allow_unsafe_pickle=True`` only for files you trust, which
-retries with ``weights_only=False``.
+The file is read by :func:`.checkpoint.load_checkpoint` (``torch.load(weights_only=True)``, kind ``"teacher"``). The
+dicts rsl_rl writes hold only tensors, numbers, strings, lists and ``None`` (``infos`` is ``None`` unless a caller
+passes its own objects), which the safe unpickler accepts; a checkpoint with other pickled objects is refused.
 """
 
 from __future__ import annotations
 
 import copy
 import os
-import pickle
 from typing import Any
 
 import torch
@@ -26,7 +23,7 @@ import torch.nn as nn
 from rsl_rl.utils import resolve_class, resolve_obs_groups
 from tensordict import TensorDict
 
-from ..utils.errors import first_line
+from .checkpoint import load_checkpoint
 from .errors import TeacherLoadError
 
 _LEGACY_MODEL_KEYS = ("stochastic", "init_noise_std", "noise_std_type", "state_dependent_std")
@@ -61,30 +58,6 @@ def actor_cfg_from_agent_cfg(agent_cfg: Any) -> dict:
     for key in _LEGACY_MODEL_KEYS:
         actor.pop(key, None)
     return actor
-
-
-def load_checkpoint_dict(path: str, map_location: str | torch.device, allow_unsafe_pickle: bool = False) -> dict:
-    """``torch.load`` with ``weights_only=True`` and readable errors."""
-    if not os.path.isfile(path):
-        raise TeacherLoadError(f"Teacher checkpoint not found: '{path}'.")
-    try:
-        data = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as err:
-        if "Unsupported global" not in str(err):  # not a torch checkpoint at all (text, truncated zip, ...)
-            raise TeacherLoadError(f"Teacher checkpoint '{path}' is not a torch checkpoint: pass a model_*.pt") from err
-        if not allow_unsafe_pickle:
-            first = first_line(err)
-            raise TeacherLoadError(
-                f"Teacher checkpoint '{path}' contains pickled objects that torch.load(weights_only=True) refuses"
-                f" ({first}). Re-save it with tensors/plain types only, or pass allow_unsafe_pickle=True if you trust"
-                " the file."
-            ) from err
-        data = torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as err:  # truncated / not a torch file
-        raise TeacherLoadError(f"Teacher checkpoint '{path}' cannot be read: {err}") from err
-    if not isinstance(data, dict):
-        raise TeacherLoadError(f"Teacher checkpoint '{path}' holds a {type(data).__name__}, expected a dict.")
-    return data
 
 
 def check_state_dict_shapes(model: nn.Module, state: dict[str, torch.Tensor], path: str, what: str) -> None:
@@ -155,6 +128,10 @@ class Teacher:
             actions = actions.clamp(-self.clip_actions, self.clip_actions)
         return actions
 
+    def __call__(self, obs: TensorDict) -> torch.Tensor:
+        """``act(obs)`` with the configured determinism: a :class:`~.rollout.Policy` (reset it with :meth:`reset`)."""
+        return self.act(obs)
+
     def reset(self, dones: torch.Tensor | None = None) -> None:
         """Zero the hidden state of the envs where ``dones`` is set (all envs when ``None``)."""
         if not self.is_recurrent:
@@ -178,7 +155,6 @@ class Teacher:
         num_actions: int,
         device: str | torch.device = "cpu",
         deterministic: bool = True,
-        allow_unsafe_pickle: bool = False,
     ) -> Teacher:
         """Load a PPO actor from an ``OnPolicyRunner`` checkpoint.
 
@@ -190,17 +166,12 @@ class Teacher:
             num_actions: Action size.
             device: Device of the model.
             deterministic: Act with the distribution mean.
-            allow_unsafe_pickle: Fall back to ``weights_only=False`` for trusted files with non-tensor pickles.
 
         Raises:
-            TeacherLoadError: Missing/unreadable file, not a PPO checkpoint, or architecture/obs-size mismatch.
+            CheckpointError: Missing/unreadable file or not a PPO checkpoint.
+            TeacherLoadError: The agent config does not build an actor that fits the checkpoint and the env.
         """
-        data = load_checkpoint_dict(path, map_location=device, allow_unsafe_pickle=allow_unsafe_pickle)
-        if "actor_state_dict" not in data:
-            kind = f" (kind '{data['kind']}')" if "kind" in data else ""
-            raise TeacherLoadError(
-                f"'{path}' is not an rsl_rl PPO checkpoint{kind}: no 'actor_state_dict' among keys {sorted(data)}."
-            )
+        data = load_checkpoint(path, map_location=device, kind="teacher")
         cfg = agent_cfg_to_dict(agent_cfg)
         actor_cfg = actor_cfg_from_agent_cfg(cfg)
         obs_groups = resolve_obs_groups(obs, copy.deepcopy(cfg.get("obs_groups") or {}), ["actor", "critic"])

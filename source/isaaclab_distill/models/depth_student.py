@@ -11,24 +11,24 @@ of ``Isaac-Depth-Parkour-v0`` (see ``depth_parkour_env_cfg``). Structure (extrem
    :func:`create_depth_actor_from_teacher` can start it from the teacher's weights (the depth feature takes the place
    of the teacher's scandots).
 
-The interface is that of :mod:`isaaclab_distill.distillation.students` (this is a :class:`MLPStudent` subclass):
+The interface is that of :mod:`.students` (this is a :class:`~.students.MLPStudent` subclass):
 ``forward(obs[B, D], hidden) -> (actions[B, A], hidden)``, ``forward_sequence(obs[T, B, D], h0, dones[T, B]) ->
 actions[T, B, A]`` (hidden state zeroed after ``dones[t]``), ``initial_hidden(B) -> [1, B, H]``, ``config``.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn as nn
 from isaaclab.utils import configclass
-from rsl_rl.modules import EmpiricalNormalization
 from rsl_rl.utils import resolve_nn_activation
 
-from isaaclab_distill.distillation.cfg import StudentCfg
-from isaaclab_distill.distillation.students import MLPStudent, unroll
+from .cfg import StudentCfg
+from .students import MLPStudent, unroll
+from .teacher_init import create_depth_actor_from_teacher
 
 
 @configclass
@@ -128,10 +128,8 @@ class DepthStudent(MLPStudent):
         self.student_cfg = cfg
         self.proprio_dim, self.depth_shape = cfg.proprio_dim, (height, width)
         self.rnn_hidden_dim, self.feature_dim = cfg.rnn_hidden_dim, cfg.feature_dim
-        super().__init__(obs_dim, action_dim, cfg.hidden_dims, cfg.activation, obs_normalization=False)
-        # only the proprioception is normalised (the image is already in [0, 1])
-        self.obs_normalization = cfg.obs_normalization
-        self.obs_normalizer = EmpiricalNormalization(cfg.proprio_dim) if cfg.obs_normalization else nn.Identity()
+        # only the proprioception is normalised (the image is already in [0, 1]): see _normalized_dim
+        super().__init__(obs_dim, action_dim, cfg.hidden_dims, cfg.activation, cfg.obs_normalization)
         self.cnn = build_depth_cnn(cfg)
         self.fuse = nn.Sequential(
             nn.Linear(cfg.depth_latent_dim + cfg.proprio_dim, cfg.fuse_hidden_dim),
@@ -142,15 +140,18 @@ class DepthStudent(MLPStudent):
         self.feature_head = nn.Sequential(nn.Linear(cfg.rnn_hidden_dim, cfg.feature_dim), nn.Tanh())
         self.config = {**cfg.to_dict(), "obs_dim": int(obs_dim), "action_dim": int(action_dim)}
 
+    cfg_class = DepthStudentCfg
+
     @classmethod
-    def from_config(cls, config: dict) -> DepthStudent:
-        """Rebuild from :attr:`config` (as stored in a distillation checkpoint)."""
-        fields = set(DepthStudentCfg().to_dict())
-        cfg = DepthStudentCfg(**{k: v for k, v in config.items() if k in fields})
-        return cls(int(config["obs_dim"]), int(config["action_dim"]), cfg)
+    def from_cfg(cls, cfg: StudentCfg | dict[str, Any], obs_dim: int, action_dim: int) -> DepthStudent:
+        """Build from a :class:`DepthStudentCfg` (or its dict, as stored in checkpoints)."""
+        return cls(obs_dim, action_dim, cls.parse_cfg(cfg))
 
     def _head_input_dim(self) -> int:
         return self.proprio_dim + self.feature_dim
+
+    def _normalized_dim(self) -> int:
+        return self.proprio_dim
 
     @property
     def hidden_shape(self) -> tuple[int, int]:
@@ -204,12 +205,6 @@ class DepthStudent(MLPStudent):
         return self.feature_head(out.squeeze(0))
 
     @torch.no_grad()
-    def update_normalization(self, obs: torch.Tensor) -> None:
-        """Update the proprioception statistics with ``obs[..., D]`` (in train mode, as in rsl_rl)."""
-        if self.obs_normalization:
-            self.obs_normalizer.update(obs[..., : self.proprio_dim].reshape(-1, self.proprio_dim))
-
-    @torch.no_grad()
     def init_from_teacher(
         self, teacher_actor: nn.Module, input_indices: Sequence[int] | None = None
     ) -> dict[str, list[str]]:
@@ -222,7 +217,7 @@ class DepthStudent(MLPStudent):
             input_indices: Unused (the column layout comes from the config); must be None.
 
         Returns:
-            A report in the format of :func:`isaaclab_distill.distillation.init_from_teacher`.
+            A report in the format of :func:`.teacher_init.init_from_teacher`.
         """
         if input_indices is not None:
             raise ValueError("DepthStudent takes its teacher column layout from its config, not from input_indices.")
@@ -241,86 +236,3 @@ class DepthStudent(MLPStudent):
         names = [f"mlp.{k}" for k in actor.state_dict()]
         skipped = [f"{k}: not in the teacher" for k in self.state_dict() if not k.startswith("mlp.")]
         return {"copied": names[2:], "sliced": names[:2], "skipped": skipped}
-
-
-def _as_column(value: float | torch.Tensor | Sequence[float], size: int, like: torch.Tensor) -> torch.Tensor:
-    column = torch.as_tensor(value, dtype=like.dtype, device=like.device).reshape(-1)
-    return column.expand(size) if column.numel() == 1 else column
-
-
-@torch.no_grad()
-def create_depth_actor_from_teacher(
-    teacher_actor: nn.Module,
-    proprio_dim: int,
-    scandots_dim: int,
-    feature_dim: int = 32,
-    scandots_fill: float | torch.Tensor | Sequence[float] = 0.0,
-    privileged_fill: float | torch.Tensor | Sequence[float] | None = None,
-) -> nn.Sequential:
-    """Build the student actor MLP by slicing the first Linear layer of the teacher actor.
-
-    The teacher actor reads ``[proprio | scandots | privileged]``, the student actor ``[proprio | depth feature]``.
-
-    With ``W = [W_p | W_s | W_q]`` and bias ``b`` of the teacher's first layer, the student's first layer is
-    ``W' = [W_p | 0]`` (``feature_dim`` zero columns for the depth feature) and ``b' = b + W_s s0 + W_q q0``, where
-    ``s0`` / ``q0`` are the fill values of the scandots / privileged inputs that the student does not see. All other
-    layers are copied. Hence ``student([p, 0]) == teacher([p, s0, q0])`` exactly: at the start of distillation the
-    student acts like the teacher on the terrain described by ``s0`` (e.g. the flat-ground scan) and only has to learn
-    the feature columns. If the teacher normalises its input (rsl_rl ``MLPModel`` with ``obs_normalization``), the
-    normaliser is folded into ``W'``/``b'`` and the fill values are raw (unnormalised) inputs; ``None`` fills the
-    privileged inputs with the normaliser mean (0 without a normaliser).
-
-    Args:
-        teacher_actor: rsl_rl ``MLPModel`` (its ``mlp`` and ``obs_normalizer`` are used), or an ``nn.Sequential`` MLP.
-        proprio_dim: P, number of leading proprioceptive columns shared by teacher and student.
-        scandots_dim: S, number of scandots columns that follow the proprioception in the teacher input.
-        feature_dim: Size of the depth feature that replaces the scandots.
-        scandots_fill: Scalar or ``[S]`` value assumed for the scandots.
-        privileged_fill: Scalar or ``[Q]`` value assumed for the remaining (privileged) teacher inputs.
-
-    Returns:
-        A new ``nn.Sequential`` with the same layers as the teacher MLP and input size ``P + feature_dim``.
-    """
-    mlp = getattr(teacher_actor, "mlp", teacher_actor)
-    normalizer = getattr(teacher_actor, "obs_normalizer", None)
-    if not isinstance(mlp, nn.Sequential) or not isinstance(mlp[0], nn.Linear):
-        raise TypeError("teacher_actor must be an rsl_rl MLPModel or an nn.Sequential starting with nn.Linear.")
-    first: nn.Linear = mlp[0]
-    weight, bias = first.weight.clone(), first.bias.clone()  # [O, D_teacher], [O]
-    d_teacher = weight.shape[1]
-    n_priv = d_teacher - proprio_dim - scandots_dim
-    if n_priv < 0:
-        raise ValueError(f"teacher input {d_teacher} < proprio_dim {proprio_dim} + scandots_dim {scandots_dim}.")
-    fill = torch.cat(
-        (
-            torch.zeros(proprio_dim, dtype=weight.dtype, device=weight.device),
-            _as_column(scandots_fill, scandots_dim, weight),
-            torch.zeros(n_priv, dtype=weight.dtype, device=weight.device),
-        )
-    )
-    priv = slice(proprio_dim + scandots_dim, d_teacher)
-    if isinstance(normalizer, EmpiricalNormalization):
-        mean, std = normalizer._mean.reshape(-1).to(weight), normalizer._std.reshape(-1).to(weight)
-        fill[priv] = mean[priv] if privileged_fill is None else _as_column(privileged_fill, n_priv, weight)
-        weight = weight / (std + normalizer.eps)  # W (x - m) / s = (W / s) x - (W / s) m
-        bias = bias - weight @ mean
-    elif privileged_fill is not None:
-        fill[priv] = _as_column(privileged_fill, n_priv, weight)
-    if fill.numel() != d_teacher:
-        raise ValueError(f"fill values have {fill.numel()} entries, the teacher input has {d_teacher}.")
-    student = copy.deepcopy(mlp).to(weight.device)
-    new_first = nn.Linear(proprio_dim + feature_dim, weight.shape[0]).to(weight)
-    new_first.weight.zero_()
-    new_first.weight[:, :proprio_dim] = weight[:, :proprio_dim]
-    new_first.bias.copy_(bias + weight[:, proprio_dim:] @ fill[proprio_dim:])
-    student[0] = new_first
-    return student
-
-
-__all__ = [
-    "DepthStudent",
-    "DepthStudentCfg",
-    "PaperDepthStudentCfg",
-    "build_depth_cnn",
-    "create_depth_actor_from_teacher",
-]

@@ -1,4 +1,4 @@
-"""Run directories: ``logs/<library>/<experiment>/<YYYY-MM-DD_HH-MM-SS>[_<run_name>]/`` and checkpoint lookup."""
+"""Run directories: ``logs/<library>/<experiment>/<YYYY-MM-DD_HH-MM-SS>[_<run_name>]/``, checkpoint lookup, params."""
 
 from __future__ import annotations
 
@@ -52,6 +52,8 @@ def _plain(value: Any) -> Any:
 def resolve_checkpoint(path: str, pattern: str = r"model_(\d+)\.pt") -> str:
     """Return ``path`` if it is a readable file, or the newest matching checkpoint below a run directory.
 
+    ``pattern`` captures the iteration in its first group that matched (alternatives may each have one).
+
     Raises:
         UserError: Nothing readable there.
     """
@@ -59,11 +61,29 @@ def resolve_checkpoint(path: str, pattern: str = r"model_(\d+)\.pt") -> str:
         found = [f for f in glob.glob(os.path.join(path, "**", "*.pt"), recursive=True) if re.search(pattern, f)]
         if not found:
             raise UserError(f"no checkpoint matching '{pattern}' under '{path}': pass a .pt file")
+
         # newest run (timestamped folder names sort chronologically), then its highest iteration; file times are
         # not used: copying a run reorders them
-        return max(found, key=lambda f: (os.path.dirname(f), int(re.search(pattern, f).group(1))))
+        def order(f: str) -> tuple[str, int]:
+            return os.path.dirname(f), int(next(g for g in re.search(pattern, f).groups() if g is not None))
+
+        return max(found, key=order)
     if not os.path.isfile(path):
         raise UserError(f"checkpoint '{path}' does not exist: pass a .pt file or a run directory")
     if not os.access(path, os.R_OK):
         raise UserError(f"checkpoint '{path}' is not readable: check its permissions")
     return os.path.abspath(path)
+
+
+def teacher_agent_cfg(task: str, checkpoint: str) -> dict | Any:
+    """The PPO config a teacher was trained with: its run's ``params/agent.yaml``, else the task's registered one."""
+    params = os.path.join(os.path.dirname(checkpoint), "params", "agent.yaml")
+    if os.path.isfile(params):
+        try:
+            with open(params) as f:
+                return yaml.safe_load(f)
+        except yaml.YAMLError as err:  # e.g. !!python/tuple tags of Isaac Lab's own dump_yaml: never unsafe-load
+            print(f"[WARN] ignoring {params} ({type(err).__name__}); using the task's registered PPO config")
+    from .hydra import load_task_configs  # the task registry, only when the run has no params
+
+    return load_task_configs(task, "rsl_rl_cfg_entry_point")[1]

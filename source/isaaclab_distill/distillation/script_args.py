@@ -1,4 +1,4 @@
-"""Everything ``scripts/distillation.py`` checks and builds before and around the trainer.
+"""The command-line checks of ``scripts/distillation.py``: flags -> config, teacher files, teacher/variant counts.
 
 Kept out of the script so the script reads as parse -> resolve cfg -> make env -> wrap -> trainer -> learn, and so
 that every check that can run before the simulator starts does.
@@ -11,13 +11,10 @@ import math
 import os
 from typing import Any
 
-import yaml
-
+from ..models import build_student, student_class_names
 from ..utils.errors import UserError
-from ..utils.hydra import load_task_configs
 from .cfg import DistillationCfg
 from .checkpoint import checkpoint_kind
-from .students import STUDENT_CLASS_NAMES
 
 
 def expand_teacher_paths(patterns: list[str]) -> list[str]:
@@ -52,18 +49,6 @@ def check_teacher_variants(env_cfg: Any, num_teachers: int) -> None:
         raise UserError(f"{num_teachers} teachers need at least as many envs, got --num_envs {env_cfg.scene.num_envs}")
 
 
-def teacher_agent_cfg(task: str, checkpoint: str) -> dict | Any:
-    """The PPO config a teacher was trained with: its run's ``params/agent.yaml``, else the task's registered one."""
-    params = os.path.join(os.path.dirname(checkpoint), "params", "agent.yaml")
-    if os.path.isfile(params):
-        try:
-            with open(params) as f:
-                return yaml.safe_load(f)
-        except yaml.YAMLError as err:  # e.g. !!python/tuple tags of Isaac Lab's own dump_yaml: never unsafe-load
-            print(f"[WARN] ignoring {params} ({type(err).__name__}); using the task's registered PPO config")
-    return load_task_configs(task, "rsl_rl_cfg_entry_point")[1]
-
-
 def apply_distillation_args(args: Any, cfg: DistillationCfg, num_envs: int, max_episode_steps: int) -> None:
     """Write the CLI flags into the config and check their values against each other."""
     for name in (
@@ -94,10 +79,8 @@ def apply_distillation_args(args: Any, cfg: DistillationCfg, num_envs: int, max_
             raise UserError(f"{name} must be >= 1, got {getattr(cfg, name)}")
     if not cfg.learning_rate > 0:
         raise UserError(f"--learning_rate must be positive, got {cfg.learning_rate}")
-    if cfg.student.class_name not in STUDENT_CLASS_NAMES:
-        raise UserError(
-            f"student class_name must be one of {', '.join(STUDENT_CLASS_NAMES)}, got '{cfg.student.class_name}'"
-        )
+    if cfg.student.class_name not in student_class_names():
+        build_student(cfg.student, 0, 0)  # raises the registry's error naming every registered student
     # segments available after the first epoch: a minibatch larger than that can never be filled
     segments = num_envs * math.ceil(cfg.num_steps_per_env / cfg.sequence_length)
     if cfg.batch_size > segments:

@@ -1,10 +1,10 @@
-"""Bounded per-env trajectory dataset for DAgger, kept on the env device.
+"""Storage of the distillation: a bounded per-env trajectory dataset for DAgger, kept on the env device.
 
 Storage is a ring buffer over time, shaped ``[C, N, ...]`` (C = capacity in steps per env, N = envs). Every call to
 :meth:`EpisodeDataset.append` writes one step for all envs; when full, the oldest step is overwritten. Each step
 holds the student observation, the teacher action (the label), the done flag returned by the env for that step, a
-validity flag (envs excluded by multi-teacher selection are stored but never trained on), optionally the teacher
-observation, and, for recurrent students, the student hidden state *before* that step.
+validity flag (envs excluded by multi-teacher selection are stored but never trained on) and, for recurrent students,
+the student hidden state *before* that step.
 
 Trajectories are only continuous inside one collection rollout (the env keeps running during evaluation between
 rollouts), so :meth:`EpisodeDataset.sequences` cuts each rollout of each env into segments of ``seq_len`` steps,
@@ -30,13 +30,7 @@ class SequenceBatch:
     dones: torch.Tensor  # [T, B] bool, episode ended after this step
     mask: torch.Tensor  # [T, B] bool, step is real (not padding) and valid for training
     h0: torch.Tensor | None  # [K, B, H] stored student hidden state at the first step, or None
-    teacher_obs: torch.Tensor | None = None  # [T, B, Dt]
     flat: bool = False
-
-    @property
-    def num_valid(self) -> int:
-        """Number of steps that contribute to the loss."""
-        return int(self.mask.sum())
 
 
 class EpisodeDataset:
@@ -50,7 +44,6 @@ class EpisodeDataset:
         capacity: int,
         device: str | torch.device = "cpu",
         hidden_shape: tuple[int, int] | None = None,
-        teacher_obs_dim: int | None = None,
     ) -> None:
         """Allocate the buffers.
 
@@ -61,7 +54,6 @@ class EpisodeDataset:
             capacity: Steps kept per env (C); ``num_envs * capacity`` transitions in total.
             device: Device of the buffers (the env device).
             hidden_shape: ``(K, H)`` of a recurrent student's hidden state ``[K, N, H]``; ``None`` for MLPs.
-            teacher_obs_dim: Also store teacher observations of this size.
         """
         if capacity < 1:
             raise ValueError(f"Dataset capacity must be >= 1 step per env, got {capacity}.")
@@ -72,7 +64,6 @@ class EpisodeDataset:
         self.dones = torch.zeros(c, n, dtype=torch.bool, device=self.device)
         self.valid = torch.ones(c, n, dtype=torch.bool, device=self.device)
         self.hidden = torch.zeros(c, n, *hidden_shape, device=self.device) if hidden_shape else None  # [C, N, K, H]
-        self.teacher_obs = torch.zeros(c, n, teacher_obs_dim, device=self.device) if teacher_obs_dim else None
         self.rollout_start = torch.zeros(c, dtype=torch.bool, device=self.device)  # [C] first step of a rollout
         self._head = 0  # physical index of the oldest step
         self._len = 0  # stored steps per env
@@ -91,7 +82,7 @@ class EpisodeDataset:
         """Drop everything (on-policy mode)."""
         self._head, self._len, self._new_rollout = 0, 0, True
 
-    _BUFFERS = ("obs", "actions", "dones", "valid", "hidden", "teacher_obs", "rollout_start")
+    _BUFFERS = ("obs", "actions", "dones", "valid", "hidden", "rollout_start")
 
     def state_dict(self) -> dict:
         """The stored steps in chronological order (only the filled part) as tensors, for checkpoints."""
@@ -122,7 +113,6 @@ class EpisodeDataset:
         dones: torch.Tensor,
         hidden: torch.Tensor | None = None,
         valid: torch.Tensor | None = None,
-        teacher_obs: torch.Tensor | None = None,
     ) -> None:
         """Store one step for all envs, overwriting the oldest step when full.
 
@@ -132,7 +122,6 @@ class EpisodeDataset:
             dones: ``[N]`` done flags returned by the env for this step.
             hidden: ``[K, N, H]`` student hidden state before this step (recurrent students).
             valid: ``[N]`` train on this step (default all).
-            teacher_obs: ``[N, Dt]`` teacher observations (only if the dataset stores them).
         """
         if self._len < self.capacity:
             idx = (self._head + self._len) % self.capacity
@@ -148,8 +137,6 @@ class EpisodeDataset:
             if hidden is None:
                 raise ValueError("This dataset stores hidden states (recurrent student) but none was given.")
             self.hidden[idx] = hidden.transpose(0, 1)  # [K, N, H] -> [N, K, H]
-        if self.teacher_obs is not None and teacher_obs is not None:
-            self.teacher_obs[idx] = teacher_obs
         self.rollout_start[idx] = self._new_rollout
         self._new_rollout = False
 
@@ -207,7 +194,6 @@ class EpisodeDataset:
                 dones=self.dones[t_phys, env_b] & real,
                 mask=mask,
                 h0=h0,
-                teacher_obs=self.teacher_obs[t_phys, env_b] if self.teacher_obs is not None else None,
             )
             if seq_len == 1:  # flat minibatch of transitions: drop the time axis
                 batch = SequenceBatch(
@@ -216,7 +202,6 @@ class EpisodeDataset:
                     dones=batch.dones[0],
                     mask=batch.mask[0],
                     h0=h0,
-                    teacher_obs=None if batch.teacher_obs is None else batch.teacher_obs[0],
                     flat=True,
                 )
             yield batch

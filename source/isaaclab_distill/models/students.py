@@ -1,28 +1,43 @@
 """Student networks with an explicit hidden state, built from rsl_rl modules.
 
-Both students share one interface so that the trainer and the losses never branch on the architecture:
+Every student shares one interface, so that the algorithm, the losses and the rollouts never branch on the
+architecture:
 
 - ``forward(obs[B, D], hidden=None) -> (actions[B, A], hidden)``: one step.
 - ``forward_sequence(obs[T, B, D], h0, dones[T, B]) -> actions[T, B, A]``: a segment; ``dones[t]`` means the episode
   ended after step ``t``, so the hidden state is zeroed before step ``t + 1``.
-- ``initial_hidden(B)``: the state at an episode start (``None`` for the MLP).
+- ``initial_hidden(B)``: the state at an episode start (``None`` for the MLP); :func:`reset_hidden` zeroes it where
+  episodes ended.
+- ``from_cfg(cfg, obs_dim, action_dim)``: build from a config dict (what the registry and checkpoints use);
+  ``config``: that dict, stored in checkpoints.
+- ``init_from_teacher(teacher_actor, input_indices)``: start from a PPO teacher's weights.
 
 The hidden state of a recurrent student is ONE tensor ``[K, B, H]`` with ``K = num_layers`` for a GRU and
 ``K = 2 * num_layers`` for an LSTM (``h`` stacked on ``c``), so it can be stored and indexed like any other tensor.
 
 Parameter names mirror rsl_rl's ``MLPModel`` / ``RNNModel`` (``obs_normalizer.*``, ``rnn.rnn.*``, ``mlp.*``), which is
-what lets :func:`init_from_teacher` match teacher and student weights by name.
+what lets :func:`.teacher_init.init_from_teacher` match teacher and student weights by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 import torch.nn as nn
 from rsl_rl.modules import MLP, RNN, EmpiricalNormalization
 
 from .cfg import StudentCfg
+from .teacher_init import init_from_teacher as copy_teacher_weights
+
+
+def reset_hidden(hidden: torch.Tensor | None, dones: torch.Tensor) -> torch.Tensor | None:
+    """Zero the hidden state ``[K, N, H]`` of the envs whose episode ended (``dones[N]``); ``None`` stays ``None``."""
+    if hidden is None:
+        return None
+    keep = (~dones.view(-1).bool()).to(device=hidden.device, dtype=hidden.dtype)
+    return hidden * keep.view(1, -1, 1)
 
 
 class MLPStudent(nn.Module):
@@ -50,7 +65,7 @@ class MLPStudent(nn.Module):
         super().__init__()
         self.obs_dim, self.action_dim = obs_dim, action_dim
         self.obs_normalization = obs_normalization
-        self.obs_normalizer = EmpiricalNormalization(obs_dim) if obs_normalization else nn.Identity()
+        self.obs_normalizer = EmpiricalNormalization(self._normalized_dim()) if obs_normalization else nn.Identity()
         self.mlp = MLP(self._head_input_dim(), action_dim, list(hidden_dims), activation)
         # Plain-data description, stored in checkpoints to rebuild the network (see build_student)
         self.config: dict = {
@@ -63,6 +78,10 @@ class MLPStudent(nn.Module):
         }
 
     def _head_input_dim(self) -> int:
+        return self.obs_dim
+
+    def _normalized_dim(self) -> int:
+        """Leading observation columns that the normaliser sees (all of them here)."""
         return self.obs_dim
 
     def initial_hidden(self, batch_size: int) -> torch.Tensor | None:
@@ -81,9 +100,32 @@ class MLPStudent(nn.Module):
 
     @torch.no_grad()
     def update_normalization(self, obs: torch.Tensor) -> None:
-        """Update the running statistics with ``obs[..., D]`` (only in train mode, as in rsl_rl)."""
+        """Update the running statistics with ``obs[..., D]`` (its normalised columns; in train mode, as in rsl_rl)."""
         if self.obs_normalization:
-            self.obs_normalizer.update(obs.reshape(-1, self.obs_dim))
+            n = self._normalized_dim()
+            self.obs_normalizer.update(obs[..., :n].reshape(-1, n))
+
+    cfg_class: type[StudentCfg] = StudentCfg
+    """The config class whose fields :meth:`from_cfg` reads."""
+
+    @classmethod
+    def parse_cfg(cls, cfg: StudentCfg | dict[str, Any]) -> Any:
+        """A :attr:`cfg_class` from a config or its dict (keys it does not know, e.g. ``obs_dim``, are dropped)."""
+        data = cfg if isinstance(cfg, dict) else cfg.to_dict()
+        fields = set(cls.cfg_class().to_dict())
+        return cls.cfg_class(**{k: v for k, v in data.items() if k in fields})
+
+    @classmethod
+    def from_cfg(cls, cfg: StudentCfg | dict[str, Any], obs_dim: int, action_dim: int) -> MLPStudent:
+        """Build from a :class:`StudentCfg` (or its dict, as stored in checkpoints)."""
+        c = cls.parse_cfg(cfg)
+        return cls(obs_dim, action_dim, c.hidden_dims, c.activation, c.obs_normalization)
+
+    def init_from_teacher(
+        self, teacher_actor: nn.Module, input_indices: Sequence[int] | None = None
+    ) -> dict[str, list[str]]:
+        """Copy the teacher's weights where the shapes allow (:func:`.teacher_init.init_from_teacher`)."""
+        return copy_teacher_weights(self, teacher_actor, input_indices)
 
 
 class RecurrentStudent(MLPStudent):
@@ -122,6 +164,13 @@ class RecurrentStudent(MLPStudent):
         # hidden-state bookkeeping is bypassed because the hidden state is explicit here.
         self.rnn = RNN(obs_dim, rnn_hidden_dim, rnn_num_layers, rnn_type)
         self.config.update(class_name=rnn_type, rnn_hidden_dim=int(rnn_hidden_dim), rnn_num_layers=int(rnn_num_layers))
+
+    @classmethod
+    def from_cfg(cls, cfg: StudentCfg | dict[str, Any], obs_dim: int, action_dim: int) -> RecurrentStudent:
+        """Build from a :class:`StudentCfg` whose ``class_name`` is ``"gru"`` or ``"lstm"``."""
+        c = cls.parse_cfg(cfg)
+        args = (c.hidden_dims, c.activation, c.obs_normalization, c.class_name, c.rnn_hidden_dim, c.rnn_num_layers)
+        return cls(obs_dim, action_dim, *args)
 
     def _head_input_dim(self) -> int:
         return self.rnn_hidden_dim
@@ -164,9 +213,6 @@ class RecurrentStudent(MLPStudent):
         return self.mlp(unroll(self._step, self.obs_normalizer(obs), hidden, dones))
 
 
-Student = MLPStudent  # RecurrentStudent is a subclass; use this name in type hints
-
-
 def unroll(
     step: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
     x: torch.Tensor,
@@ -189,107 +235,3 @@ def unroll(
         out, hidden = step(x[t : t + 1], hidden.contiguous())
         outs.append(out)
     return torch.cat(outs, dim=0)
-
-
-STUDENT_CLASS_NAMES = ("mlp", "gru", "lstm", "depth_cnn_gru")
-"""Every ``class_name`` :func:`build_student` knows (``depth_cnn_gru`` is the parkour ``DepthStudent``)."""
-
-
-def build_student(cfg: StudentCfg | dict, obs_dim: int, action_dim: int) -> MLPStudent:
-    """Create the student described by ``cfg`` (a :class:`StudentCfg` or its dict) for the given sizes."""
-    class_name = cfg["class_name"] if isinstance(cfg, dict) else cfg.class_name
-    if class_name == "depth_cnn_gru":
-        # task-specific model, imported here because it builds on this module
-        from isaaclab_distill.models.depth_student import DepthStudent
-
-        if isinstance(cfg, dict):
-            return DepthStudent.from_config({**cfg, "obs_dim": obs_dim, "action_dim": action_dim})
-        return DepthStudent(obs_dim, action_dim, cfg)
-    if isinstance(cfg, dict):
-        known = set(StudentCfg().to_dict())
-        cfg = StudentCfg(**{k: v for k, v in cfg.items() if k in known})
-    if cfg.class_name == "mlp":
-        return MLPStudent(obs_dim, action_dim, cfg.hidden_dims, cfg.activation, cfg.obs_normalization)
-    if cfg.class_name in ("gru", "lstm"):
-        return RecurrentStudent(
-            obs_dim,
-            action_dim,
-            cfg.hidden_dims,
-            cfg.activation,
-            cfg.obs_normalization,
-            cfg.class_name,
-            cfg.rnn_hidden_dim,
-            cfg.rnn_num_layers,
-        )
-    raise ValueError(f"Unknown student class_name '{cfg.class_name}', expected one of {STUDENT_CLASS_NAMES}.")
-
-
-_INPUT_WEIGHT = {False: "mlp.0.weight", True: "rnn.rnn.weight_ih_l0"}
-_INPUT_BIAS = {False: "mlp.0.bias", True: "rnn.rnn.bias_ih_l0"}
-_NORM_KEYS = ("obs_normalizer._mean", "obs_normalizer._var", "obs_normalizer._std")
-
-
-@torch.no_grad()
-def init_from_teacher(
-    student: MLPStudent, teacher_actor: nn.Module, input_indices: Sequence[int] | torch.Tensor | None = None
-) -> dict[str, list[str]]:
-    """Copy teacher weights into the student wherever the shapes allow.
-
-    Works with rsl_rl ``MLPModel``/``RNNModel`` actors (or a :class:`Teacher`, whose ``model`` is used). Parameters are
-    matched by name. The input layer (``mlp.0`` / ``rnn.rnn.weight_ih_l0``) and the normaliser statistics are sliced
-    to the teacher input columns the student sees. If the teacher normalises its input and the student does not, the
-    teacher's normaliser is folded into the student's input layer (``W' = W / (std + eps)``, ``b' = b - W' mean``).
-    Nothing but the normaliser is copied between a feed-forward and a recurrent network (the MLP inputs differ).
-
-    Args:
-        student: Student to initialise in place.
-        teacher_actor: Teacher actor model.
-        input_indices: For each student input column, the teacher input column it equals (``len == obs_dim``).
-            ``None``: the student input is the prefix ``teacher_input[:, :obs_dim]``.
-
-    Returns:
-        ``{"copied": [...], "sliced": [...], "skipped": ["name: reason", ...]}`` over the student's state-dict keys.
-    """
-    teacher_actor = getattr(teacher_actor, "model", teacher_actor)
-    t_sd, s_sd = teacher_actor.state_dict(), student.state_dict()
-    t_rec = bool(getattr(teacher_actor, "is_recurrent", False))
-    if input_indices is None:
-        idx = torch.arange(student.obs_dim)
-    else:
-        idx = torch.as_tensor(list(input_indices) if not torch.is_tensor(input_indices) else input_indices).long()
-    if idx.numel() != student.obs_dim:
-        raise ValueError(f"input_indices has {idx.numel()} entries but the student observation has {student.obs_dim}.")
-    report: dict[str, list[str]] = {"copied": [], "sliced": [], "skipped": []}
-    in_w, in_b = _INPUT_WEIGHT[student.is_recurrent], _INPUT_BIAS[student.is_recurrent]
-    # Teacher normaliser folded into the input layer when only the teacher normalises
-    fold = "obs_normalizer._mean" in t_sd and not student.obs_normalization and t_rec == student.is_recurrent
-    for name, s_val in s_sd.items():
-        if name not in t_sd:
-            report["skipped"].append(f"{name}: not in teacher")
-            continue
-        t_val = t_sd[name]
-        if name.startswith("mlp.") and t_rec != student.is_recurrent:
-            report["skipped"].append(f"{name}: teacher is {'recurrent' if t_rec else 'feed-forward'}, student is not")
-            continue
-        if name == in_w or name in _NORM_KEYS:
-            # [out, D_teacher] or [1, D_teacher] -> columns the student sees
-            if t_val.shape[-1] <= int(idx.max()) or t_val.shape[:-1] != s_val.shape[:-1]:
-                report["skipped"].append(f"{name}: teacher {tuple(t_val.shape)} vs student {tuple(s_val.shape)}")
-                continue
-            s_val.copy_(t_val[..., idx.to(t_val.device)])
-            report["sliced"].append(name)
-        elif t_val.shape == s_val.shape:
-            s_val.copy_(t_val)
-            report["copied"].append(name)
-        else:
-            report["skipped"].append(f"{name}: teacher {tuple(t_val.shape)} vs student {tuple(s_val.shape)}")
-    if fold and in_w in report["sliced"] and in_b in report["copied"]:
-        norm = teacher_actor.obs_normalizer
-        mean = norm._mean.squeeze(0)[idx.to(norm._mean.device)]
-        scale = 1.0 / (norm._std.squeeze(0)[idx.to(norm._std.device)] + norm.eps)
-        w = s_sd[in_w] * scale.to(s_sd[in_w])  # W' = W / (std + eps)
-        s_sd[in_w].copy_(w)
-        s_sd[in_b].sub_(w @ mean.to(w))  # b' = b - W' mean
-        report["copied"].append("obs_normalizer (folded into the input layer)")
-    student.load_state_dict(s_sd)
-    return report

@@ -1,0 +1,299 @@
+"""The distillation algorithm: who acts, what is stored, the update. Pure torch: no env loop, files or printing.
+
+Where and why this differs from rsl_rl's ``Distillation`` (``rsl_rl/algorithms/distillation.py``, 5.5.1):
+
+- Loss scale. rsl_rl adds the per-step losses of ``gradient_length`` consecutive steps and backpropagates the SUM, so
+  the gradient grows with ``gradient_length``; when the step count is not divisible by it, the accumulated tail is
+  never backpropagated (it only warns). Here each segment of ``sequence_length`` steps is unrolled from its stored
+  hidden state and the loss is the AVERAGE over valid steps; the shorter tail segment is kept and masked.
+- Data. rsl_rl trains online on the last rollout only (storage cleared after every update). Here the transitions are
+  aggregated in a bounded DAgger dataset (oldest dropped); ``on_policy=True`` gives the rsl_rl behaviour.
+- Who acts. rsl_rl always lets the student act (sampled) while the teacher labels. Here the teacher drives for the
+  first ``epoch_teacher_forcing`` epochs (BC, stable early data), then the student drives (DAgger) with the teacher
+  taking over per env and per step with probability beta (decaying schedule).
+- Hidden states. rsl_rl replays its rollout in order with a live hidden state, so batches cannot be shuffled. Here
+  every step stores the student's hidden state of collection time, so segments are independent and shuffled.
+- Teachers. rsl_rl has one teacher. Here a list of teachers, each labelling its env group (``env_teacher_ids``), with
+  ``worst_k`` selection and RAPTOR-style steady-state position offset correction.
+
+Use (the runner's rollout, as rsl_rl's runners drive ``alg.act`` / ``alg.process_env_step``)::
+
+    alg.start_rollout(epoch)
+    for _ in range(num_steps_per_env):
+        actions = alg.act(obs, dones)  # [N, A]
+        obs, rewards, dones, extras = env.step(actions)
+        alg.process_env_step(dones)
+    alg.end_rollout()
+    loss = alg.update(epoch)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+import torch.nn as nn
+from tensordict import TensorDict
+
+from ..models import MLPStudent, reset_hidden
+from .cfg import DistillationCfg
+from .errors import DistillationError
+from .losses import sequence_loss
+from .storage import EpisodeDataset
+from .teacher import Teacher
+
+
+class DistillationAlgorithm:
+    """Distil one or more :class:`Teacher` into a student: acting (teacher forcing / DAgger mix) and the update."""
+
+    def __init__(
+        self,
+        student: MLPStudent,
+        teachers: Teacher | Sequence[Teacher],
+        cfg: DistillationCfg,
+        num_envs: int,
+        device: str | torch.device,
+        env_teacher_ids: torch.Tensor | None = None,
+    ) -> None:
+        """Set up storage, optimizer and the learner state.
+
+        Args:
+            student: Student network (see :mod:`isaaclab_distill.models`); moved to ``device``.
+            teachers: One teacher or a list; teacher ``k`` labels the envs with ``env_teacher_ids == k``.
+            cfg: Distillation config.
+            num_envs: N, envs of every observation batch.
+            device: Device of the env's tensors.
+            env_teacher_ids: ``[N]`` teacher index per env; default: equal contiguous blocks.
+        """
+        self.cfg, self.device, self.num_envs = cfg, torch.device(device), int(num_envs)
+        self.teachers = [teachers] if isinstance(teachers, Teacher) else list(teachers)
+        self.student = student.to(self.device)
+        n, n_t = self.num_envs, len(self.teachers)
+        if n_t == 0:
+            raise DistillationError("At least one teacher is required.")
+
+        # Env -> teacher map and the env ids of each teacher group
+        if env_teacher_ids is None:
+            env_teacher_ids = torch.arange(n) * n_t // n
+        ids = env_teacher_ids.to(self.device).long().view(-1)  # [N]
+        if ids.numel() != n or int(ids.min()) < 0 or int(ids.max()) >= n_t:
+            raise DistillationError(f"env_teacher_ids must hold {n} indices in [0, {n_t}).")
+        self.env_teacher_ids = ids
+        self.teacher_env_ids = [torch.nonzero(ids == k).flatten() for k in range(n_t)]
+        if any(group.numel() == 0 for group in self.teacher_env_ids):
+            raise DistillationError("Every teacher needs at least one env (check env_teacher_ids).")
+
+        # Storage bounded to max_dataset_steps transitions
+        capacity = cfg.max_dataset_steps // n
+        if capacity < cfg.num_steps_per_env:
+            raise DistillationError(
+                f"max_dataset_steps={cfg.max_dataset_steps} cannot hold one rollout of {n} envs x"
+                f" {cfg.num_steps_per_env} steps = {n * cfg.num_steps_per_env} transitions."
+            )
+        hidden_shape = student.hidden_shape if student.is_recurrent else None
+        self.dataset = EpisodeDataset(n, student.obs_dim, student.action_dim, capacity, self.device, hidden_shape)
+        self.optimizer = torch.optim.Adam(self.student.parameters(), lr=cfg.learning_rate)
+        self.generators = {
+            "shuffle": torch.Generator().manual_seed(cfg.seed),  # CPU: dataset permutation
+            "beta": torch.Generator(device=self.device).manual_seed(cfg.seed + 1),  # env device: teacher/student mix
+        }
+
+        # Learner state beyond the weights: per-teacher student returns (worst_k), teacher position offsets
+        self.student_group_returns = torch.full((n_t,), math.nan)
+        a, b = cfg.multi_teacher.position_obs_slice
+        if cfg.multi_teacher.position_offset_correction and not 0 <= a < b <= student.obs_dim:
+            raise DistillationError(
+                f"position_obs_slice {(a, b)} is not a valid column range of the {student.obs_dim} obs."
+            )
+        self.position_offsets = torch.zeros(n_t, max(b - a, 0), device=self.device)  # [n_teachers, P]
+        self.hidden = student.initial_hidden(n)  # [K, N, H] student state of the running episodes (None: MLP)
+        self._rollout: dict[str, Any] = {}
+
+    def init_student_from_teacher(self) -> dict[str, list[str]]:
+        """Start the student from the first teacher's weights (:meth:`MLPStudent.init_from_teacher`)."""
+        return self.student.init_from_teacher(self.teachers[0].model, self.cfg.teacher_input_indices)
+
+    # ------------------------------------------------------------------ acting
+    def beta(self, epoch: int) -> float:
+        """Probability that the teacher acts at ``epoch`` (1 during teacher forcing)."""
+        if epoch < self.cfg.epoch_teacher_forcing:
+            return 1.0
+        decayed = self.cfg.beta_start * self.cfg.beta_decay ** (epoch - self.cfg.epoch_teacher_forcing)
+        return max(self.cfg.beta_min, min(1.0, decayed))
+
+    def student_obs(self, obs: TensorDict, correct: bool = False) -> torch.Tensor:
+        """Student observation ``[N, D]``, position-offset corrected when ``correct`` and enabled (collection)."""
+        x = obs[self.cfg.student_obs_group]
+        if correct and self.cfg.multi_teacher.position_offset_correction:
+            a, b = self.cfg.multi_teacher.position_obs_slice
+            x = x.clone()
+            x[:, a:b] -= self.position_offsets[self.env_teacher_ids]  # remove each teacher's steady-state error
+        return x
+
+    def teacher_actions(self, obs: TensorDict, dones: torch.Tensor | None, deterministic: bool) -> torch.Tensor:
+        """Each teacher labels its own env group: ``[N, A]``."""
+        if len(self.teachers) == 1:
+            actions = self.teachers[0].act(obs, dones, deterministic)
+        else:
+            actions = torch.empty(self.num_envs, self.student.action_dim, device=self.device)
+            for teacher, ids in zip(self.teachers, self.teacher_env_ids):
+                actions[ids] = teacher.act(obs[ids], None if dones is None else dones[ids], deterministic)
+        if not bool(torch.isfinite(actions).all()):
+            raise DistillationError("The teacher produced non-finite actions (check the teacher checkpoint/obs).")
+        return actions
+
+    def active_envs(self) -> torch.Tensor:
+        """``[N]`` bool: envs whose teacher is selected this epoch ('all' or the k worst student groups)."""
+        mt = self.cfg.multi_teacher
+        if len(self.teachers) == 1 or mt.selection == "all" or bool(self.student_group_returns.isnan().all()):
+            return torch.ones(self.num_envs, dtype=torch.bool, device=self.device)
+        returns = torch.nan_to_num(self.student_group_returns, nan=-math.inf)  # no finished episode counts as worst
+        worst = torch.argsort(returns)[: max(1, min(mt.k, len(self.teachers)))]
+        active = torch.zeros(len(self.teachers), dtype=torch.bool)
+        active[worst] = True
+        return active.to(self.device)[self.env_teacher_ids]
+
+    def record_student_returns(self, env_ids: torch.Tensor, returns: torch.Tensor) -> None:
+        """Per-teacher-group mean of a student evaluation's episode ``returns[E]`` of envs ``env_ids[E]`` (worst_k)."""
+        n_t, groups = len(self.teachers), self.env_teacher_ids[env_ids]
+        group_sum = torch.zeros(n_t, device=self.device).index_add_(0, groups, returns)
+        group_cnt = torch.zeros(n_t, device=self.device).index_add_(0, groups, torch.ones_like(returns))
+        self.student_group_returns = (group_sum / group_cnt).cpu()  # NaN where a group has no episode
+
+    def start_rollout(self, epoch: int) -> float:
+        """Prepare a collection rollout of ``epoch``; returns its beta."""
+        if self.cfg.on_policy:
+            self.dataset.clear()
+        self.dataset.start_rollout()
+        self.student.eval()
+        for teacher in self.teachers:  # the teachers did not follow the env during evaluation
+            teacher.reset()
+        beta = self.beta(epoch)
+        self._rollout = {"beta": beta, "active": self.active_envs(), "obs": []}
+        return beta
+
+    @torch.no_grad()
+    def act(self, obs: TensorDict, dones: torch.Tensor | None) -> torch.Tensor:
+        """Actions ``[N, A]`` of one collection step: teacher (BC), student (DAgger), or a per-env Bernoulli(beta) mix.
+
+        Args:
+            obs: The env's observation TensorDict.
+            dones: ``[N]`` flags of the previous step (``None`` at the first step), for recurrent teachers.
+        """
+        r, n = self._rollout, self.num_envs
+        s_obs = self.student_obs(obs, correct=True)  # [N, D]
+        t_act = self.teacher_actions(obs, dones, self.cfg.teacher_deterministic)  # [N, A] labels
+        h = self.hidden  # [K, N, H] before this step (None for MLP)
+        if r["beta"] >= 1.0 and not self.student.is_recurrent:
+            actions, h_next = t_act, None
+        else:
+            s_act, h_next = self.student(s_obs, h)  # [N, A]
+            if r["beta"] >= 1.0:
+                actions = t_act
+            elif r["beta"] <= 0.0:
+                actions = s_act
+            else:
+                use_teacher = torch.rand(n, device=self.device, generator=self.generators["beta"]) < r["beta"]
+                actions = torch.where(use_teacher.unsqueeze(-1), t_act, s_act)
+        r["step"] = (s_obs, t_act, h, h_next)
+        return actions
+
+    def process_env_step(self, dones: torch.Tensor) -> None:
+        """Store the step that :meth:`act` prepared, with the env's ``dones[N]``; zero finished hidden states."""
+        s_obs, t_act, h, h_next = self._rollout.pop("step")
+        self.dataset.append(s_obs, t_act, dones, hidden=h, valid=self._rollout["active"])
+        self._rollout["obs"].append(s_obs)
+        if h_next is not None:
+            self.hidden = reset_hidden(h_next, dones)
+
+    def end_rollout(self) -> None:
+        """Update the student's input normaliser with the rollout (rsl_rl does the same after collection)."""
+        self.student.train()
+        self.student.update_normalization(torch.stack(self._rollout["obs"]))
+        self._rollout["obs"] = []
+
+    # ------------------------------------------------------------------ learning
+    def update(self, epoch: int, check_interrupt: Callable[[], None] | None = None) -> float:
+        """``num_learning_passes`` passes over the dataset; returns the mean minibatch loss."""
+        cfg = self.cfg
+        self.student.train()
+        total, count = 0.0, 0
+        for _ in range(cfg.num_learning_passes):
+            for batch in self.dataset.sequences(
+                cfg.sequence_length, cfg.batch_size, cfg.shuffle, self.generators["shuffle"]
+            ):
+                if check_interrupt is not None:
+                    check_interrupt()
+                if not bool(batch.mask.any()):  # only padding / inactive envs
+                    continue
+                loss = sequence_loss(self.student, batch, cfg.loss)
+                if not bool(torch.isfinite(loss)):
+                    raise DistillationError(
+                        f"Non-finite training loss ({loss.item()}) in epoch {epoch + 1}; no checkpoint was written"
+                        " for this epoch. Lower the learning rate or check the teacher actions/observations."
+                    )
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if cfg.max_grad_norm is not None:
+                    nn.utils.clip_grad_norm_(self.student.parameters(), cfg.max_grad_norm)
+                self.optimizer.step()
+                total += loss.item()
+                count += 1
+        return total / count if count else math.nan
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self, include_data: bool = False) -> dict[str, Any]:
+        """The learner state as tensors and plain values; ``include_data`` adds the dataset and the hidden state."""
+        state: dict[str, Any] = {
+            "model": self.student.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "student_group_returns": self.student_group_returns.clone(),
+            "position_offsets": self.position_offsets.detach().cpu().clone(),
+            "env_teacher_ids": self.env_teacher_ids.cpu().clone(),
+        }
+        if include_data:
+            state["dataset"], state["hidden"] = self.dataset.state_dict(), self.hidden
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Inverse of :meth:`state_dict` (entries it lacks keep their value).
+
+        Raises:
+            RuntimeError, ValueError, KeyError: Weights, optimizer or dataset do not fit this learner.
+        """
+        self.student.load_state_dict(state["model"])
+        if state.get("optimizer") is not None:
+            self.optimizer.load_state_dict(state["optimizer"])
+        if "dataset" in state:
+            self.dataset.load_state_dict(state["dataset"])
+        if state.get("hidden") is not None:
+            self.hidden = state["hidden"].to(self.device)
+        self.student_group_returns = state.get("student_group_returns", self.student_group_returns).cpu()
+        if "position_offsets" in state:
+            self.position_offsets = state["position_offsets"].to(self.device)
+
+
+class PositionOffsetMeter:
+    """Each teacher's steady-state position error, measured as a :func:`.rollout.rollout` ``before_step`` hook.
+
+    The mean of the position slice over the steps of counted episodes after ``offset_settle_steps``.
+    """
+
+    def __init__(self, alg: DistillationAlgorithm) -> None:
+        self.alg, self.cfg = alg, alg.cfg.multi_teacher
+        a, b = self.cfg.position_obs_slice
+        self.sum = torch.zeros(len(alg.teachers), b - a, device=alg.device)  # [n_teachers, P]
+        self.count = torch.zeros(len(alg.teachers), device=alg.device)
+
+    def __call__(self, obs: TensorDict, counted: torch.Tensor, lengths: torch.Tensor) -> None:
+        a, b = self.cfg.position_obs_slice
+        settled = (counted & (lengths >= self.cfg.offset_settle_steps)).float()  # [N]
+        pos = obs[self.alg.cfg.student_obs_group][:, a:b]  # [N, P]
+        self.sum.index_add_(0, self.alg.env_teacher_ids, pos * settled.unsqueeze(-1))
+        self.count.index_add_(0, self.alg.env_teacher_ids, settled)
+
+    def offsets(self) -> torch.Tensor:
+        """``[n_teachers, P]`` offsets (0 for a teacher without a settled step: see :attr:`count`)."""
+        return self.sum / self.count.clamp(min=1).unsqueeze(-1)

@@ -1,0 +1,57 @@
+"""What a distillation run reports per epoch: TensorBoard scalars and one console line."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+class EpochLogger:
+    """TensorBoard scalars (the documented tags) and the console progress line of the runner."""
+
+    def __init__(self, writer: Any | None, samples_per_epoch: int, n_epochs: int) -> None:
+        """``writer``: a TensorBoard ``SummaryWriter`` (or anything with ``add_scalar``); ``None`` disables it."""
+        self.writer, self.samples_per_epoch, self.n_epochs = writer, samples_per_epoch, n_epochs
+
+    def log_epoch(
+        self, epoch: int, coll: dict[str, float], loss: float, ev: dict[str, float] | None, ratio: float
+    ) -> None:
+        """Write the finite scalars of completed epoch ``epoch``."""
+        scalars = {"training/loss": loss}
+        if coll["episodes"] > 0:
+            scalars.update({f"data_collection/{k}": coll[k] for k in ("mean_return", "std_return")})
+        if ev is not None:
+            scalars.update({f"evaluation/{k}": ev[k] for k in ("mean_return", "std_return", "mean_length")})
+            scalars["evaluation/student_teacher_return_ratio"] = ratio
+        if self.writer is not None:
+            for tag, value in scalars.items():
+                if math.isfinite(value):
+                    self.writer.add_scalar(tag, value, epoch)
+
+    def print_epoch(
+        self,
+        epoch: int,
+        teacher_forcing: bool,
+        coll: dict[str, float],
+        loss: float,
+        ev: dict[str, float] | None,
+        ratio: float,
+        seconds: float,
+        seconds_per_epoch: float,
+    ) -> None:
+        """One line: epoch, mode, loss, collection and evaluation return, ratio, throughput, ETA."""
+        eta = seconds_per_epoch * (self.n_epochs - epoch)
+        mode = "BC" if teacher_forcing else f"DAgger b={coll['beta']:.2f}"
+        ev_txt = f"eval {ev['mean_return']:.3f} +- {ev['std_return']:.3f}" if ev is not None else "eval -"
+        coll_txt = f"{coll['mean_return']:.3f}" if coll["episodes"] > 0 else "-"
+        print(
+            f"[distill] epoch {epoch}/{self.n_epochs} {mode} | loss {loss:.4e}"
+            f" | collect {coll_txt} | {ev_txt} | ratio {ratio:.3f} | {self.samples_per_epoch / seconds:,.0f} samples/s"
+            f" | ETA {int(eta // 3600)}:{int(eta % 3600 // 60):02d}:{int(eta % 60):02d}",
+            flush=True,
+        )
+
+    def flush(self) -> None:
+        """Flush the writer's events to disk."""
+        if self.writer is not None and hasattr(self.writer, "flush"):
+            self.writer.flush()

@@ -1,0 +1,299 @@
+"""The distillation runner: the epoch loop, evaluation schedule, logging and checkpoint files.
+
+Per epoch: (1) collect ``num_steps_per_env`` steps in every env with :class:`.algorithm.DistillationAlgorithm`;
+(2) update the student on its dataset; (3) evaluate the student deterministically (:func:`.rollout.rollout`); (4) log
+to TensorBoard, print one line, write checkpoints. This is the one place that knows the checkpoint file names.
+
+Resume restores the student, optimizer, epoch, best return, RNG states and the teacher evaluation results (teacher
+return, position offsets, per-teacher student returns). The dataset (it can be GBs) is saved only with
+``checkpoint_dataset``; then, given the same env state, a resumed run is bit-for-bit the uninterrupted one. Without
+it a resumed run refills the dataset from new rollouts. A simulator always restarts from a reset (Isaac Lab cannot
+save its state), so a resumed script run collects different episodes than the uninterrupted run would have.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from tensordict import TensorDict
+
+from ..models import MLPStudent
+from .algorithm import DistillationAlgorithm, PositionOffsetMeter
+from .cfg import DistillationCfg
+from .checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
+from .errors import CheckpointError, DistillationError
+from .logger import EpochLogger
+from .rollout import EpisodeTracker, StudentPolicy, TeacherGroupsPolicy, rollout
+from .teacher import Teacher
+
+BEST_FILE, FINAL_FILE, INTERRUPTED_FILE = "best_student.pt", "final_student.pt", "interrupted_student.pt"
+PERIODIC_FILE = "checkpoint_epoch_{epoch}.pt"
+PERIODIC_PATTERN = r"checkpoint_epoch_(\d+)\.pt"
+"""Student checkpoint files of a run directory (best evaluation, last epoch, Ctrl-C, every ``save_interval``)."""
+
+
+class DistillationRunner:
+    """Distil one or more :class:`Teacher` into a student on an rsl_rl ``VecEnv``."""
+
+    def __init__(
+        self,
+        env: Any,
+        teachers: Teacher | Sequence[Teacher],
+        student: MLPStudent,
+        cfg: DistillationCfg,
+        log_dir: str,
+        writer: Any | None = None,
+        env_teacher_ids: torch.Tensor | None = None,
+    ) -> None:
+        """Check the env against the student and build the algorithm.
+
+        Args:
+            env: rsl_rl ``VecEnv`` (``num_envs``, ``num_actions``, ``device``, ``get_observations()``, ``step()``;
+                optionally ``episode_length_buf``/``max_episode_length``), e.g. isaaclab_rl's ``RslRlVecEnvWrapper``.
+            teachers: One teacher or a list; teacher ``k`` labels the envs with ``env_teacher_ids == k``.
+            student: Student network (see :mod:`isaaclab_distill.models`); moved to the env device.
+            cfg: Distillation config.
+            log_dir: Directory of the checkpoints.
+            writer: TensorBoard ``SummaryWriter`` (or anything with ``add_scalar``); ``None`` disables logging.
+            env_teacher_ids: ``[num_envs]`` teacher index per env; default: equal contiguous blocks.
+        """
+        self.env, self.cfg, self.log_dir = env, cfg, log_dir
+        self.logger = EpochLogger(writer, int(env.num_envs) * cfg.num_steps_per_env, cfg.n_epochs)
+        self.device = torch.device(env.device)
+        self.num_envs = int(env.num_envs)
+        obs = env.get_observations()
+        if cfg.student_obs_group not in obs.keys():
+            raise DistillationError(f"Observation group '{cfg.student_obs_group}' not in env obs {list(obs.keys())}.")
+        obs_dim = obs[cfg.student_obs_group].shape[-1]
+        if obs_dim != student.obs_dim or int(env.num_actions) != student.action_dim:
+            raise DistillationError(
+                f"Student expects obs {student.obs_dim} / actions {student.action_dim}, env gives obs {obs_dim}"
+                f" ('{cfg.student_obs_group}') / actions {env.num_actions}."
+            )
+        self.alg = DistillationAlgorithm(student, teachers, cfg, self.num_envs, self.device, env_teacher_ids)
+        # Run state (saved in checkpoints) and the env stream: current obs, running episode statistics
+        self.epoch = 0  # completed epochs
+        self.best_return = -math.inf
+        self.teacher_return = math.nan
+        self._obs: TensorDict = obs
+        self.episodes = EpisodeTracker(self.num_envs, self.device)
+        self._phases_randomized = False
+        self.check_interrupt: Callable[[], None] = lambda: None
+        """Called at every env step and minibatch; a script sets it to raise ``KeyboardInterrupt`` on Ctrl-C."""
+        self._check_obs(obs, "env.get_observations")
+        if cfg.init_student_from_teacher:
+            report = self.alg.init_student_from_teacher()
+            print(
+                f"[distill] init from teacher: copied {report['copied']}, sliced {report['sliced']},"
+                f" skipped {report['skipped']}"
+            )
+
+    student = property(lambda self: self.alg.student, doc="The student being trained.")
+
+    def _check_obs(self, obs: TensorDict, where: str, rewards: torch.Tensor | None = None) -> None:
+        """Raise on NaN/inf in any observation group or in the rewards (one device sync)."""
+        values = dict(obs.items()) | ({} if rewards is None else {"rewards": rewards})
+        if not bool(torch.stack([torch.isfinite(v).all() for v in values.values()]).all()):
+            bad = [k for k, v in values.items() if not bool(torch.isfinite(v).all())]
+            raise DistillationError(f"Non-finite values in {bad} returned by {where} (epoch {self.epoch + 1}).")
+
+    def _after_step(self, obs: TensorDict, rewards: torch.Tensor) -> None:
+        self.check_interrupt()
+        self._check_obs(obs, "env.step", rewards)
+
+    # ------------------------------------------------------------------ the three phases
+    @torch.no_grad()
+    def collect(self, epoch: int) -> dict[str, float]:
+        """Roll out ``num_steps_per_env`` steps with the algorithm acting and storing; returns collection stats."""
+        beta = self.alg.start_rollout(epoch)
+        obs, dones = self._obs, None
+        ret_sum = torch.zeros((), device=self.device)
+        ret_sq, ret_cnt = ret_sum.clone(), ret_sum.clone()
+        for _ in range(self.cfg.num_steps_per_env):
+            self.check_interrupt()
+            actions = self.alg.act(obs, dones)
+            obs, rewards, dones, _ = self.env.step(actions.to(self.env.device))
+            obs, rewards, dones = obs.to(self.device), rewards.to(self.device).view(-1), dones.to(self.device).view(-1)
+            self._check_obs(obs, "env.step", rewards)
+            dones = dones.bool()
+            ep_ret, _ = self.episodes.step(rewards, dones)
+            self.alg.process_env_step(dones)
+            done_ret = ep_ret * dones  # completed-episode statistics (no sync)
+            ret_sum += done_ret.sum()
+            ret_sq += (done_ret * ep_ret).sum()
+            ret_cnt += dones.sum()
+        self._obs = obs
+        self.alg.end_rollout()
+        cnt = float(ret_cnt)
+        mean = float(ret_sum) / cnt if cnt > 0 else math.nan
+        std = math.sqrt(max(float(ret_sq) / cnt - mean**2, 0.0)) if cnt > 0 else math.nan
+        return {"mean_return": mean, "std_return": std, "episodes": cnt, "beta": beta}
+
+    def update(self, epoch: int | None = None) -> float:
+        """The algorithm's update of ``epoch`` (default: the next one), interruptible at every minibatch."""
+        return self.alg.update(self.epoch if epoch is None else epoch, self.check_interrupt)
+
+    @torch.no_grad()
+    def evaluate(self, policy: str = "student") -> dict[str, float]:
+        """Deterministic rollout of the student (or the teachers); each env contributes one complete episode.
+
+        The env is NOT reset: resetting all envs would synchronise their episodes, and the following short collection
+        rollouts would then only ever see the first steps of an episode. Instead evaluation runs on the continuing
+        env stream and counts, per env, the first episode that starts inside it; it stops when every env has one or
+        after ``eval_steps`` (so ``eval_steps`` should be ~2x the episode length). A teacher evaluation also measures
+        each teacher's steady-state position error (the offsets).
+        """
+        alg = self.alg
+        for teacher in alg.teachers:
+            teacher.reset()
+        if policy == "teacher":
+            actor = TeacherGroupsPolicy(lambda obs, dones: alg.teacher_actions(obs, dones, deterministic=True))
+        else:
+            actor = StudentPolicy(alg.student, self.cfg.student_obs_group)
+        meter = (
+            PositionOffsetMeter(alg)
+            if policy == "teacher" and self.cfg.multi_teacher.position_offset_correction
+            else None
+        )
+        result, self._obs = rollout(
+            self.env,
+            actor,
+            self.cfg.eval_steps,
+            obs=self._obs,
+            tracker=self.episodes,
+            fresh_start=False,
+            first_episode_per_env=True,
+            before_step=meter,
+            after_step=self._after_step,
+        )
+        if alg.student.is_recurrent:  # after a student evaluation its state matches the running episodes
+            alg.hidden = actor.hidden if policy == "student" else alg.student.initial_hidden(self.num_envs)
+        if meter is not None:
+            if bool((meter.count == 0).any()):
+                print("[distill] warning: no settled steps for some teacher; its position offset stays 0")
+            alg.position_offsets = meter.offsets()
+        if policy == "student":
+            alg.record_student_returns(result.env_ids, result.returns)
+        summary = result.summary()
+        if summary["episodes"] == 0:  # fall back to the running (partial) returns
+            print(f"[distill] warning: no episode finished within eval_steps={self.cfg.eval_steps}; partial returns")
+            r, length = self.episodes.returns, self.episodes.lengths
+            summary.update(mean_return=r.mean().item(), std_return=r.std(unbiased=False).item())
+            summary["mean_length"] = length.mean().item()
+        return {k: float(summary[k]) for k in ("mean_return", "std_return", "mean_length", "episodes")}
+
+    # ------------------------------------------------------------------ main loop
+    def learn(self) -> dict[str, float]:
+        """Run epochs ``[self.epoch, cfg.n_epochs)``; returns the last evaluation and the best return."""
+        cfg = self.cfg
+        if math.isnan(self.teacher_return):
+            t_eval = self.evaluate("teacher")
+            self.teacher_return = t_eval["mean_return"]
+            print(
+                f"[distill] teacher: return {t_eval['mean_return']:.3f} +- {t_eval['std_return']:.3f},"
+                f" length {t_eval['mean_length']:.1f} ({int(t_eval['episodes'])} episodes)"
+            )
+            if cfg.multi_teacher.position_offset_correction:
+                print(f"[distill] teacher position offsets: {self.alg.position_offsets.cpu().tolist()}")
+        last_eval: dict[str, float] = {}
+        start_epoch, t_start = self.epoch, time.time()
+        if not self._phases_randomized and cfg.init_at_random_ep_len and hasattr(self.env, "episode_length_buf"):
+            # Desynchronise episode phases (as rsl_rl's runners do) so rollouts cover all phases of an episode
+            self._phases_randomized = True
+            buf = self.env.episode_length_buf
+            self.env.episode_length_buf = torch.randint_like(buf, high=int(self.env.max_episode_length))
+        for epoch in range(start_epoch, cfg.n_epochs):
+            t0 = time.time()
+            coll = self.collect(epoch)  # 1. data collection
+            loss = self.update(epoch)  # 2. training
+            evaluate = (epoch + 1) % cfg.eval_interval == 0 or epoch + 1 == cfg.n_epochs
+            ev = self.evaluate("student") if evaluate else None  # 3. evaluation
+            self.epoch = epoch + 1
+            if ev is not None:
+                last_eval = ev
+            ratio = ev["mean_return"] / self.teacher_return if ev is not None and self.teacher_return else math.nan
+            self.logger.log_epoch(self.epoch, coll, loss, ev, ratio)  # 4. logging
+            # 5. checkpoints (only after a fully successful epoch)
+            if ev is not None and ev["mean_return"] > self.best_return:
+                self.best_return = ev["mean_return"]
+                self.save_checkpoint(BEST_FILE)
+            if cfg.save_interval > 0 and self.epoch % cfg.save_interval == 0:
+                self.save_checkpoint(PERIODIC_FILE.format(epoch=self.epoch))
+            per_epoch = (time.time() - t_start) / (self.epoch - start_epoch)
+            self.logger.print_epoch(
+                self.epoch, epoch < cfg.epoch_teacher_forcing, coll, loss, ev, ratio, time.time() - t0, per_epoch
+            )
+        self.save_checkpoint(FINAL_FILE)
+        self.logger.flush()
+        return {**last_eval, "best_return": self.best_return, "teacher_return": self.teacher_return}
+
+    # ------------------------------------------------------------------ checkpoints
+    def save_checkpoint(self, name: str) -> str:
+        """Atomically write ``log_dir/name`` with the full learner state; returns the path.
+
+        Always: student, optimizer, epoch, best return, RNG states, teacher evaluation results. With
+        ``cfg.checkpoint_dataset`` also the dataset and the env-stream state (student hidden state of the running
+        episodes, their running return/length): given the same env state, a resumed run then continues bit for bit.
+        """
+        state = self.alg.state_dict(include_data=self.cfg.checkpoint_dataset)
+        trainer_state = {k: state[k] for k in ("student_group_returns", "position_offsets", "env_teacher_ids")}
+        trainer_state["teacher_return"] = float(self.teacher_return)
+        if self.cfg.checkpoint_dataset:
+            trainer_state["dataset"] = state["dataset"]
+            trainer_state["stream"] = {
+                "hidden": state["hidden"],
+                "episode_return": self.episodes.returns,
+                "episode_length": self.episodes.lengths,
+                "phases_randomized": self._phases_randomized,
+            }
+        return save_checkpoint(
+            os.path.join(self.log_dir, name),
+            student=self.alg.student,
+            optimizer=self.alg.optimizer,
+            epoch=self.epoch,
+            best_return=self.best_return,
+            distillation_cfg=self.cfg.to_dict(),
+            rng_state=capture_rng_state(self.alg.generators),
+            trainer_state=trainer_state,
+        )
+
+    def resume(self, path: str, restore_env_stream: bool = False) -> None:
+        """Restore what :meth:`save_checkpoint` wrote (the runner must be built with the same student config).
+
+        Args:
+            path: Student checkpoint.
+            restore_env_stream: Also restore the hidden state and running statistics of the episodes that were running
+                when the checkpoint was written. Only right when the env continues from that very state; a restarted
+                simulator begins new episodes, so the scripts leave this off.
+
+        Raises:
+            CheckpointError: Unreadable file, wrong kind, or a student/dataset that does not match this runner's.
+        """
+        data = load_checkpoint(path, map_location=self.device)
+        if dict(data["student_cfg"]) != self.student.config:
+            raise CheckpointError(
+                f"Checkpoint '{path}' student {data['student_cfg']} does not match the current student"
+                f" {self.student.config}."
+            )
+        state = dict(data["trainer_state"])
+        stream = state.pop("stream", None)
+        stream = stream if restore_env_stream else None
+        state.update(model=data["model_state_dict"], optimizer=data["optimizer_state_dict"])
+        if stream is not None:
+            state["hidden"] = stream["hidden"]
+        try:
+            self.alg.load_state_dict(state)
+        except (RuntimeError, ValueError, KeyError) as err:
+            raise CheckpointError(f"Cannot restore '{path}': {err}") from err
+        self.epoch, self.best_return = int(data["epoch"]), float(data["best_return"])
+        restore_rng_state(data["rng_state"], self.alg.generators)
+        self.teacher_return = float(state.get("teacher_return", math.nan))
+        if stream is not None:
+            self._phases_randomized = bool(stream["phases_randomized"])
+            self.episodes.returns, self.episodes.lengths = stream["episode_return"], stream["episode_length"]
+        print(f"[distill] resumed '{path}' at epoch {self.epoch} (best return {self.best_return:.3f})")
