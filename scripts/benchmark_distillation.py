@@ -105,11 +105,11 @@ def rsl_rl_train_cfg(cfg: Any, teacher_actor_cfg: dict, teacher_obs_groups: list
         "teacher": teacher_actor_cfg,  # the PPO actor, so that its actor_state_dict loads strictly
         "algorithm": {
             "class_name": "rsl_rl.algorithms:Distillation",
-            "num_learning_epochs": cfg.num_learning_passes,
-            "gradient_length": cfg.sequence_length,
-            "learning_rate": cfg.learning_rate,
-            "max_grad_norm": cfg.max_grad_norm,
-            "loss_type": cfg.loss,
+            "num_learning_epochs": cfg.algorithm.num_learning_passes,
+            "gradient_length": cfg.algorithm.sequence_length,
+            "learning_rate": cfg.algorithm.learning_rate,
+            "max_grad_norm": cfg.algorithm.max_grad_norm,
+            "loss_type": cfg.algorithm.loss,
             "optimizer": "adam",
         },
     }
@@ -163,7 +163,7 @@ def run_ours(env: Any, cfg: Any, teacher: Any, iterations: int, seed: int) -> di
         start = time.perf_counter()
         for epoch in range(iterations):
             runner.collect(epoch)
-            samples += cfg.num_learning_passes * runner.alg.dataset.num_transitions
+            samples += cfg.algorithm.num_learning_passes * runner.alg.dataset.num_transitions
             t0 = time.perf_counter()
             loss = runner.update(epoch)
             update_s += time.perf_counter() - t0
@@ -205,12 +205,14 @@ def main() -> None:
     env_cfg.seed = args.seed
     iterations = max(1, math.ceil(args.env_steps / (args.num_envs * cfg.num_steps_per_env)))
     # our config, scaled to the budget: the teacher-forcing share of the registered schedule is kept
-    cfg.epoch_teacher_forcing = round(cfg.epoch_teacher_forcing * iterations / cfg.n_epochs)
+    cfg.algorithm.epoch_teacher_forcing = round(cfg.algorithm.epoch_teacher_forcing * iterations / cfg.n_epochs)
     cfg.n_epochs, cfg.seed, cfg.save_interval = iterations, args.seed, 0
     if args.student:
         cfg.student.class_name = args.student
-    cfg.batch_size = min(cfg.batch_size, args.num_envs * math.ceil(cfg.num_steps_per_env / cfg.sequence_length))
-    cfg.max_dataset_steps = max(cfg.max_dataset_steps, args.num_envs * cfg.num_steps_per_env)
+    cfg.algorithm.batch_size = min(
+        cfg.algorithm.batch_size, args.num_envs * math.ceil(cfg.num_steps_per_env / cfg.algorithm.sequence_length)
+    )
+    cfg.storage.max_dataset_steps = max(cfg.storage.max_dataset_steps, args.num_envs * cfg.num_steps_per_env)
     teacher_agent = teacher_agent_cfg(args.task, teacher_path)
 
     rows: list[dict] = []
@@ -253,8 +255,8 @@ def print_table(rows: list[dict], args: argparse.Namespace, cfg: Any, iterations
     teacher, base = rows[0], next((r for r in rows if r["method"].startswith("rsl_rl")), None)
     print(
         f"\n{args.task} on {args.device}: {args.num_envs} envs, {cfg.student.class_name} student,"
-        f" {iterations} iterations x {cfg.num_steps_per_env} steps/env, lr {cfg.learning_rate:g},"
-        f" TBPTT {cfg.sequence_length} (rsl_rl gradient_length), seed {args.seed}"
+        f" {iterations} iterations x {cfg.num_steps_per_env} steps/env, lr {cfg.algorithm.learning_rate:g},"
+        f" TBPTT {cfg.algorithm.sequence_length} (rsl_rl gradient_length), seed {args.seed}"
     )
     columns = [
         ("method", "<", 22),

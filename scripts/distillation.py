@@ -93,7 +93,7 @@ def main(env_cfg, agent_cfg) -> None:
                     obs,
                     env.num_actions,
                     device=env.device,
-                    deterministic=agent_cfg.teacher_deterministic,
+                    deterministic=agent_cfg.algorithm.teacher_deterministic,
                 )
                 for path in teacher_paths
             ]

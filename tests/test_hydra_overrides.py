@@ -70,3 +70,24 @@ def test_bad_overrides_raise_one_clear_error(override, message):
 def test_unknown_task_suggests_close_match():
     with pytest.raises(UserError, match="did you mean Isaac-Quadcopter-Point-Ctrl-v0"):
         load_task_configs("Isaac-Quadcopter-Point-Ctl-v0", AGENT)
+
+
+def test_nested_distillation_config_takes_overrides_and_the_seed_flags():
+    import argparse
+
+    from isaaclab_distill.distillation.script_args import FLAGS, apply_distillation_args, get_field
+
+    overrides = ["agent.algorithm.learning_rate=3e-4", "agent.storage.on_policy=true", "agent.n_epochs=7"]
+    _, cfg = load_task_configs(TASK, "distillation_cfg_entry_point", overrides)
+    assert (cfg.algorithm.learning_rate, cfg.storage.on_policy, cfg.n_epochs) == (3e-4, True, 7)
+    with pytest.raises(UserError, match="did you mean 'agent.algorithm.learning_rate'"):
+        load_task_configs(TASK, "distillation_cfg_entry_point", ["agent.algorithm.learning_rat=1"])
+    # every seed flag lands in its nested field; the rest of the config keeps the task's values
+    flags = {"n_epochs": 3, "batch_size": 32, "sequence_length": 4, "learning_rate": 1e-3, "epoch_teacher_forcing": 2}
+    flags |= {"shuffle": False, "on_policy": True, "teacher_deterministic": False, "student": "lstm", "seed": 5}
+    args = argparse.Namespace(**{flag: None for flag in FLAGS}, num_episodes=None)
+    vars(args).update(flags)
+    apply_distillation_args(args, cfg, num_envs=16, max_episode_steps=500)
+    for flag, value in flags.items():
+        assert get_field(cfg, FLAGS[flag]) == value, flag
+    assert cfg.algorithm.beta_decay == 0.7 and cfg.student.rnn_hidden_dim == 64  # untouched task values

@@ -202,8 +202,8 @@ def test_depth_student_distillation_loss_falls(setup, ppo_teacher, tmp_path):
     """The CNN+GRU depth student, started from the PPO actor, imitates it: the behaviour loss falls (BC epochs)."""
     env, agent_cfg = setup
     _, distill_cfg = load_task_configs(TASK, "distillation_cfg_entry_point", [])
-    distill_cfg.n_epochs = distill_cfg.epoch_teacher_forcing = 8
-    distill_cfg.batch_size, distill_cfg.eval_steps, distill_cfg.eval_interval = 8, 30, 100
+    distill_cfg.n_epochs = distill_cfg.algorithm.epoch_teacher_forcing = 8
+    distill_cfg.algorithm.batch_size, distill_cfg.eval_steps, distill_cfg.eval_interval = 8, 30, 100
     torch.manual_seed(0)
     wrapped = RslRlVecEnvWrapper(env)
     obs = wrapped.get_observations()

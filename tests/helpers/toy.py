@@ -15,7 +15,7 @@ from rsl_rl.models import MLPModel, RNNModel
 from rsl_rl.storage import RolloutStorage
 from tensordict import TensorDict
 
-from isaaclab_distill.distillation import DistillationCfg
+from isaaclab_distill.distillation.cfg import DistillationAlgorithmCfg, DistillationCfg, DistillationStorageCfg
 
 
 class PointEnv:
@@ -64,19 +64,13 @@ class Writer:
 
 
 def small_cfg(**kw):
-    cfg = DistillationCfg(
-        n_epochs=3,
-        num_steps_per_env=5,
-        batch_size=8,
-        epoch_teacher_forcing=1,
-        beta_start=0.5,
-        learning_rate=1e-2,
-        eval_steps=20,
-        save_interval=2,
-        max_dataset_steps=6 * 12,
-    )
+    """A :class:`DistillationCfg` for the point env; ``kw`` fields go to the runner, algorithm or storage section."""
+    cfg = DistillationCfg(n_epochs=3, num_steps_per_env=5, eval_steps=20, save_interval=2)
+    cfg.algorithm = DistillationAlgorithmCfg(batch_size=8, epoch_teacher_forcing=1, beta_start=0.5, learning_rate=1e-2)
+    cfg.storage = DistillationStorageCfg(max_dataset_steps=6 * 12)
     for k, v in kw.items():
-        setattr(cfg, k, v)
+        section = next((sec for sec in (cfg.algorithm, cfg.storage) if hasattr(sec, k)), cfg)
+        setattr(section, k, v)
     return cfg
 
 

@@ -86,15 +86,15 @@ class DistillationAlgorithm:
             raise DistillationError("Every teacher needs at least one env (check env_teacher_ids).")
 
         # Storage bounded to max_dataset_steps transitions
-        capacity = cfg.max_dataset_steps // n
+        capacity = cfg.storage.max_dataset_steps // n
         if capacity < cfg.num_steps_per_env:
             raise DistillationError(
-                f"max_dataset_steps={cfg.max_dataset_steps} cannot hold one rollout of {n} envs x"
+                f"max_dataset_steps={cfg.storage.max_dataset_steps} cannot hold one rollout of {n} envs x"
                 f" {cfg.num_steps_per_env} steps = {n * cfg.num_steps_per_env} transitions."
             )
         hidden_shape = student.hidden_shape if student.is_recurrent else None
         self.dataset = EpisodeDataset(n, student.obs_dim, student.action_dim, capacity, self.device, hidden_shape)
-        self.optimizer = torch.optim.Adam(self.student.parameters(), lr=cfg.learning_rate)
+        self.optimizer = torch.optim.Adam(self.student.parameters(), lr=cfg.algorithm.learning_rate)
         self.generators = {
             "shuffle": torch.Generator().manual_seed(cfg.seed),  # CPU: dataset permutation
             "beta": torch.Generator(device=self.device).manual_seed(cfg.seed + 1),  # env device: teacher/student mix
@@ -113,15 +113,16 @@ class DistillationAlgorithm:
 
     def init_student_from_teacher(self) -> dict[str, list[str]]:
         """Start the student from the first teacher's weights (:meth:`MLPStudent.init_from_teacher`)."""
-        return self.student.init_from_teacher(self.teachers[0].model, self.cfg.teacher_input_indices)
+        return self.student.init_from_teacher(self.teachers[0].model, self.cfg.algorithm.teacher_input_indices)
 
     # ------------------------------------------------------------------ acting
     def beta(self, epoch: int) -> float:
         """Probability that the teacher acts at ``epoch`` (1 during teacher forcing)."""
-        if epoch < self.cfg.epoch_teacher_forcing:
+        cfg = self.cfg.algorithm
+        if epoch < cfg.epoch_teacher_forcing:
             return 1.0
-        decayed = self.cfg.beta_start * self.cfg.beta_decay ** (epoch - self.cfg.epoch_teacher_forcing)
-        return max(self.cfg.beta_min, min(1.0, decayed))
+        decayed = cfg.beta_start * cfg.beta_decay ** (epoch - cfg.epoch_teacher_forcing)
+        return max(cfg.beta_min, min(1.0, decayed))
 
     def student_obs(self, obs: TensorDict, correct: bool = False) -> torch.Tensor:
         """Student observation ``[N, D]``, position-offset corrected when ``correct`` and enabled (collection)."""
@@ -164,7 +165,7 @@ class DistillationAlgorithm:
 
     def start_rollout(self, epoch: int) -> float:
         """Prepare a collection rollout of ``epoch``; returns its beta."""
-        if self.cfg.on_policy:
+        if self.cfg.storage.on_policy:
             self.dataset.clear()
         self.dataset.start_rollout()
         self.student.eval()
@@ -184,7 +185,7 @@ class DistillationAlgorithm:
         """
         r, n = self._rollout, self.num_envs
         s_obs = self.student_obs(obs, correct=True)  # [N, D]
-        t_act = self.teacher_actions(obs, dones, self.cfg.teacher_deterministic)  # [N, A] labels
+        t_act = self.teacher_actions(obs, dones, self.cfg.algorithm.teacher_deterministic)  # [N, A] labels
         h = self.hidden  # [K, N, H] before this step (None for MLP)
         if r["beta"] >= 1.0 and not self.student.is_recurrent:
             actions, h_next = t_act, None
@@ -217,7 +218,7 @@ class DistillationAlgorithm:
     # ------------------------------------------------------------------ learning
     def update(self, epoch: int, check_interrupt: Callable[[], None] | None = None) -> float:
         """``num_learning_passes`` passes over the dataset; returns the mean minibatch loss."""
-        cfg = self.cfg
+        cfg = self.cfg.algorithm
         self.student.train()
         total, count = 0.0, 0
         for _ in range(cfg.num_learning_passes):

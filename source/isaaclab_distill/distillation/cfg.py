@@ -1,5 +1,9 @@
 """Configuration of the distillation engine (pure data, no behaviour).
 
+Nested like Isaac Lab's ``RslRlDistillationRunnerCfg``: the runner's fields at the top, then ``algorithm``,
+``storage``, ``student`` and ``multi_teacher``. Override them as ``agent.n_epochs=...``,
+``agent.algorithm.learning_rate=...``, ``agent.storage.max_dataset_steps=...``, ``agent.student.class_name=...``.
+
 Epoch length is defined by a fixed rollout length, :attr:`DistillationCfg.num_steps_per_env`, not by a number of
 completed episodes: every epoch then adds exactly ``num_envs * num_steps_per_env`` transitions, so the dataset growth,
 the time per epoch and the samples/s figure are predictable, and short (failed) episodes are not over-represented the
@@ -39,23 +43,17 @@ class MultiTeacherCfg:
 
 
 @configclass
-class DistillationCfg:
-    """Teacher -> student distillation: behaviour cloning with teacher forcing, then DAgger."""
+class DistillationAlgorithmCfg:
+    """The algorithm: the update (optimizer, loss, TBPTT segments) and who acts (teacher forcing, DAgger's beta)."""
 
-    experiment_name: str = "distillation"
-    """Folder under ``logs/distillation/``."""
+    learning_rate: float = 1e-4
+    """Adam learning rate."""
 
-    run_name: str = ""
-    """Suffix of the timestamped run folder."""
+    max_grad_norm: float | None = 1.0
+    """Gradient-norm clip; ``None`` disables clipping."""
 
-    seed: int = 42
-    """Seed of the trainer's own generators (dataset shuffling, beta mixing)."""
-
-    n_epochs: int = 100
-    """Number of epochs; an epoch is one collection rollout, one training phase and (optionally) one evaluation."""
-
-    num_steps_per_env: int = 64
-    """Rollout length per epoch: every epoch collects ``num_envs * num_steps_per_env`` transitions."""
+    loss: Literal["mse", "huber"] = "mse"
+    """Per-step action loss, averaged over action dimensions and over the valid steps of a minibatch."""
 
     num_learning_passes: int = 1
     """Full passes over the dataset per epoch."""
@@ -69,22 +67,6 @@ class DistillationCfg:
 
     shuffle: bool = True
     """Shuffle segments across the whole dataset each pass."""
-
-    learning_rate: float = 1e-4
-    """Adam learning rate."""
-
-    max_grad_norm: float | None = 1.0
-    """Gradient-norm clip; ``None`` disables clipping."""
-
-    loss: Literal["mse", "huber"] = "mse"
-    """Per-step action loss, averaged over action dimensions and over the valid steps of a minibatch."""
-
-    on_policy: bool = False
-    """Clear the dataset before each collection (train on the last rollout only) instead of aggregating (DAgger)."""
-
-    max_dataset_steps: int = 1_000_000
-    """Dataset bound in transitions (``num_envs * steps``); the oldest steps are dropped first. Must hold at least one
-    rollout, ``num_envs * num_steps_per_env``."""
 
     epoch_teacher_forcing: int = 50
     """Epochs ``[0, epoch_teacher_forcing)`` are behaviour cloning: the teacher drives the env. Afterwards the student
@@ -108,6 +90,38 @@ class DistillationCfg:
     teacher_input_indices: list[int] | None = None
     """Teacher input columns that the student observation corresponds to, used by ``init_student_from_teacher``.
     ``None`` means the student observation is a prefix of the teacher's."""
+
+
+@configclass
+class DistillationStorageCfg:
+    """The DAgger dataset of (student obs, teacher action) transitions, kept on the env device."""
+
+    max_dataset_steps: int = 1_000_000
+    """Dataset bound in transitions (``num_envs * steps``); the oldest steps are dropped first. Must hold at least one
+    rollout, ``num_envs * num_steps_per_env``."""
+
+    on_policy: bool = False
+    """Clear the dataset before each collection (train on the last rollout only) instead of aggregating (DAgger)."""
+
+
+@configclass
+class DistillationCfg:
+    """Teacher -> student distillation (the runner): behaviour cloning with teacher forcing, then DAgger."""
+
+    experiment_name: str = "distillation"
+    """Folder under ``logs/distillation/``."""
+
+    run_name: str = ""
+    """Suffix of the timestamped run folder."""
+
+    seed: int = 42
+    """Seed of the trainer's own generators (dataset shuffling, beta mixing)."""
+
+    n_epochs: int = 100
+    """Number of epochs; an epoch is one collection rollout, one training phase and (optionally) one evaluation."""
+
+    num_steps_per_env: int = 64
+    """Rollout length per epoch: every epoch collects ``num_envs * num_steps_per_env`` transitions."""
 
     student_obs_group: str = "policy"
     """Observation group of the env's observation TensorDict fed to the student."""
@@ -133,6 +147,12 @@ class DistillationCfg:
 
     save_interval: int = 10
     """Write ``checkpoint_epoch_{N}.pt`` every this many epochs."""
+
+    algorithm: DistillationAlgorithmCfg = DistillationAlgorithmCfg()
+    """Update and acting schedule."""
+
+    storage: DistillationStorageCfg = DistillationStorageCfg()
+    """The dataset."""
 
     student: StudentCfg = StudentCfg()
     """Student network."""

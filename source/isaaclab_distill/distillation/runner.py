@@ -86,7 +86,7 @@ class DistillationRunner:
         self.check_interrupt: Callable[[], None] = lambda: None
         """Called at every env step and minibatch; a script sets it to raise ``KeyboardInterrupt`` on Ctrl-C."""
         self._check_obs(obs, "env.get_observations")
-        if cfg.init_student_from_teacher:
+        if cfg.algorithm.init_student_from_teacher:
             report = self.alg.init_student_from_teacher()
             print(
                 f"[distill] init from teacher: copied {report['copied']}, sliced {report['sliced']},"
@@ -225,9 +225,8 @@ class DistillationRunner:
             if cfg.save_interval > 0 and self.epoch % cfg.save_interval == 0:
                 self.save_checkpoint(PERIODIC_FILE.format(epoch=self.epoch))
             per_epoch = (time.time() - t_start) / (self.epoch - start_epoch)
-            self.logger.print_epoch(
-                self.epoch, epoch < cfg.epoch_teacher_forcing, coll, loss, ev, ratio, time.time() - t0, per_epoch
-            )
+            forcing = epoch < cfg.algorithm.epoch_teacher_forcing
+            self.logger.print_epoch(self.epoch, forcing, coll, loss, ev, ratio, time.time() - t0, per_epoch)
         self.save_checkpoint(FINAL_FILE)
         self.logger.flush()
         return {**last_eval, "best_return": self.best_return, "teacher_return": self.teacher_return}

@@ -49,45 +49,57 @@ def check_teacher_variants(env_cfg: Any, num_teachers: int) -> None:
         raise UserError(f"{num_teachers} teachers need at least as many envs, got --num_envs {env_cfg.scene.num_envs}")
 
 
+FLAGS = {
+    "n_epochs": "n_epochs",
+    "experiment_name": "experiment_name",
+    "run_name": "run_name",
+    "seed": "seed",
+    "batch_size": "algorithm.batch_size",
+    "sequence_length": "algorithm.sequence_length",
+    "learning_rate": "algorithm.learning_rate",
+    "epoch_teacher_forcing": "algorithm.epoch_teacher_forcing",
+    "shuffle": "algorithm.shuffle",
+    "teacher_deterministic": "algorithm.teacher_deterministic",
+    "on_policy": "storage.on_policy",
+    "student": "student.class_name",
+}
+"""``scripts/distillation.py`` flag -> :class:`DistillationCfg` field; ``--num_episodes`` sets ``num_steps_per_env``."""
+
+
+def get_field(cfg: Any, path: str) -> Any:
+    """``cfg.<a>.<b>`` for ``path = "a.b"``."""
+    for name in path.split("."):
+        cfg = getattr(cfg, name)
+    return cfg
+
+
 def apply_distillation_args(args: Any, cfg: DistillationCfg, num_envs: int, max_episode_steps: int) -> None:
-    """Write the CLI flags into the config and check their values against each other."""
-    for name in (
-        "n_epochs",
-        "batch_size",
-        "sequence_length",
-        "learning_rate",
-        "epoch_teacher_forcing",
-        "shuffle",
-        "on_policy",
-        "teacher_deterministic",
-        "experiment_name",
-        "run_name",
-        "seed",
-    ):
-        value = getattr(args, name, None)
+    """Write the CLI flags into the config (the :data:`FLAGS` table) and check their values against each other."""
+    for flag, path in FLAGS.items():
+        value = getattr(args, flag, None)
         if value is not None:
-            setattr(cfg, name, value)
-    if args.student is not None:
-        cfg.student.class_name = args.student
+            *parents, leaf = path.split(".")
+            setattr(get_field(cfg, ".".join(parents)) if parents else cfg, leaf, value)
     if args.num_episodes is not None:
         if args.num_episodes <= 0:
             raise UserError(f"--num_episodes must be positive, got {args.num_episodes}")
         # an epoch collects the transitions of num_episodes full episodes, spread over all envs
         cfg.num_steps_per_env = max(1, math.ceil(args.num_episodes * max_episode_steps / num_envs))
-    for name in ("n_epochs", "batch_size", "sequence_length", "num_steps_per_env"):
-        if getattr(cfg, name) < 1:
-            raise UserError(f"{name} must be >= 1, got {getattr(cfg, name)}")
-    if not cfg.learning_rate > 0:
-        raise UserError(f"--learning_rate must be positive, got {cfg.learning_rate}")
+    for path in ("n_epochs", "algorithm.batch_size", "algorithm.sequence_length", "num_steps_per_env"):
+        if get_field(cfg, path) < 1:
+            raise UserError(f"{path.rpartition('.')[2]} must be >= 1, got {get_field(cfg, path)}")
+    if not cfg.algorithm.learning_rate > 0:
+        raise UserError(f"--learning_rate must be positive, got {cfg.algorithm.learning_rate}")
     if cfg.student.class_name not in student_class_names():
         build_student(cfg.student, 0, 0)  # raises the registry's error naming every registered student
     # segments available after the first epoch: a minibatch larger than that can never be filled
-    segments = num_envs * math.ceil(cfg.num_steps_per_env / cfg.sequence_length)
-    if cfg.batch_size > segments:
+    alg = cfg.algorithm
+    segments = num_envs * math.ceil(cfg.num_steps_per_env / alg.sequence_length)
+    if alg.batch_size > segments:
         raise UserError(
-            f"--batch_size {cfg.batch_size} is larger than the dataset of one epoch ({segments} segments of"
-            f" {cfg.sequence_length} steps from {num_envs} envs x {cfg.num_steps_per_env} steps): lower it, or"
+            f"--batch_size {alg.batch_size} is larger than the dataset of one epoch ({segments} segments of"
+            f" {alg.sequence_length} steps from {num_envs} envs x {cfg.num_steps_per_env} steps): lower it, or"
             " raise --num_episodes / --num_envs"
         )
-    if cfg.max_dataset_steps < num_envs * cfg.num_steps_per_env:
-        cfg.max_dataset_steps = num_envs * cfg.num_steps_per_env
+    if cfg.storage.max_dataset_steps < num_envs * cfg.num_steps_per_env:
+        cfg.storage.max_dataset_steps = num_envs * cfg.num_steps_per_env

@@ -2,7 +2,7 @@
 
 from isaaclab.utils import configclass
 
-from isaaclab_distill.distillation.cfg import DistillationCfg
+from isaaclab_distill.distillation.cfg import DistillationAlgorithmCfg, DistillationCfg, DistillationStorageCfg
 from isaaclab_distill.models.depth_student import DepthStudentCfg
 from isaaclab_distill.tasks.depth_parkour.depth_parkour_env_cfg import (
     DEPTH_HEIGHT,
@@ -30,13 +30,15 @@ class DepthParkourDistillationCfg(DistillationCfg):
     experiment_name = "depth_parkour_a1"
     n_epochs = 300
     num_steps_per_env = 24
-    batch_size = 64
-    sequence_length = 24
-    learning_rate = 5e-4
-    epoch_teacher_forcing = 20
-    beta_decay = 0.9
-    max_dataset_steps = 100_000
-    init_student_from_teacher = True
+    algorithm = DistillationAlgorithmCfg(
+        batch_size=64,
+        sequence_length=24,
+        learning_rate=5e-4,
+        epoch_teacher_forcing=20,
+        beta_decay=0.9,
+        init_student_from_teacher=True,
+    )
+    storage = DistillationStorageCfg(max_dataset_steps=100_000)
     student_obs_group = "policy"
     eval_interval = 10
     eval_steps = 2000

@@ -2,7 +2,13 @@
 
 from isaaclab.utils import configclass
 
-from isaaclab_distill.distillation import DistillationCfg, MultiTeacherCfg, StudentCfg
+from isaaclab_distill.distillation.cfg import (
+    DistillationAlgorithmCfg,
+    DistillationCfg,
+    DistillationStorageCfg,
+    MultiTeacherCfg,
+    StudentCfg,
+)
 
 
 @configclass
@@ -10,13 +16,10 @@ class QuadcopterDistillationCfg(DistillationCfg):
     experiment_name = "quadcopter_point_ctrl"
     n_epochs = 40
     num_steps_per_env = 64
-    batch_size = 256
-    sequence_length = 16
-    learning_rate = 1e-3
-    epoch_teacher_forcing = 10
-    beta_start = 0.5
-    beta_decay = 0.7
-    max_dataset_steps = 400_000
+    algorithm = DistillationAlgorithmCfg(
+        batch_size=256, sequence_length=16, learning_rate=1e-3, epoch_teacher_forcing=10, beta_start=0.5, beta_decay=0.7
+    )
+    storage = DistillationStorageCfg(max_dataset_steps=400_000)
     eval_interval = 10
     eval_steps = 1000  # two 500-step episodes: every env completes one
     save_interval = 10
