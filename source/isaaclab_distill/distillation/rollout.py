@@ -163,7 +163,9 @@ def rollout(
             recorded |= ended
         if bool(ended.any()):
             ids = torch.nonzero(ended).flatten()
-            returns.append(ret[ids]), lengths.append(length[ids]), env_ids.append(ids)
+            returns.append(ret[ids])
+            lengths.append(length[ids])
+            env_ids.append(ids)
             for key, value in (extras.get("log") or {}).items():
                 value = float(value.float().mean()) if torch.is_tensor(value) else value
                 if isinstance(value, (int, float)) and math.isfinite(value):
@@ -171,12 +173,16 @@ def rollout(
                     metric_cnt[key] = metric_cnt.get(key, 0) + ids.numel()
         if first_episode_per_env and bool(recorded.all()):
             break
-    cat = lambda parts, dtype: torch.cat(parts) if parts else torch.zeros(0, device=device, dtype=dtype)  # noqa: E731
     result = RolloutResult(
-        returns=cat(returns, torch.float),
-        lengths=cat(lengths, torch.float),
-        env_ids=cat(env_ids, torch.long),
+        returns=_cat(returns, torch.float, device),
+        lengths=_cat(lengths, torch.float, device),
+        env_ids=_cat(env_ids, torch.long, device),
         steps=steps,
         metrics={k: metric_sum[k] / metric_cnt[k] for k in sorted(metric_sum)},
     )
     return result, obs
+
+
+def _cat(parts: list[torch.Tensor], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """``torch.cat(parts)``, or an empty ``[0]`` tensor without parts."""
+    return torch.cat(parts) if parts else torch.zeros(0, device=device, dtype=dtype)
