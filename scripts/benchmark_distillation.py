@@ -74,7 +74,8 @@ def evaluate(env: Any, policy: Any, seed: int, inference_mode: bool = False) -> 
         reset_env(env, seed, synchronous=True)
         steps = int(env.unwrapped.max_episode_length) + 1
         result, _ = rollout(env, policy, steps, fresh_start=True, first_episode_per_env=True)
-    return result.summary()["mean_return"], result.summary()["std_return"]
+    summary = result.summary()
+    return summary["mean_return"], summary["std_return"]
 
 
 def rsl_rl_train_cfg(cfg: Any, teacher_actor_cfg: dict, teacher_obs_groups: list[str], student_std: float) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 import pytest
@@ -73,8 +74,6 @@ def test_unknown_task_suggests_close_match():
 
 
 def test_nested_distillation_config_takes_overrides_and_the_seed_flags():
-    import argparse
-
     from isaaclab_distill.distillation.script_args import FLAGS, apply_distillation_args, get_field
 
     overrides = ["agent.algorithm.learning_rate=3e-4", "agent.storage.on_policy=true", "agent.n_epochs=7"]
@@ -91,3 +90,12 @@ def test_nested_distillation_config_takes_overrides_and_the_seed_flags():
     for flag, value in flags.items():
         assert get_field(cfg, FLAGS[flag]) == value, flag
     assert cfg.algorithm.beta_decay == 0.7 and cfg.student.rnn_hidden_dim == 64  # untouched task values
+
+
+def test_an_unregistered_student_is_one_error_naming_the_registered_ones():
+    from isaaclab_distill.distillation.script_args import FLAGS, apply_distillation_args
+
+    _, cfg = load_task_configs(TASK, "distillation_cfg_entry_point", ["agent.student.class_name=transformer"])
+    args = argparse.Namespace(**{flag: None for flag in FLAGS}, num_episodes=None)
+    with pytest.raises(UserError, match="must be one of mlp, gru, lstm, depth_cnn_gru, got 'transformer'"):
+        apply_distillation_args(args, cfg, num_envs=16, max_episode_steps=500)

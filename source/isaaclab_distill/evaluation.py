@@ -42,7 +42,9 @@ class Policy:
         path: The checkpoint it was loaded from.
     """
 
-    def __init__(self, kind: str, network: nn.Module, obs_groups: list[str], path: str, teacher: Teacher | None = None):
+    def __init__(
+        self, kind: str, network: nn.Module, obs_groups: list[str], path: str, teacher: Teacher | None = None
+    ) -> None:
         """Wrap a student (``teacher=None``) or a :class:`Teacher` (``network`` is its actor)."""
         self.kind, self.network, self.obs_groups, self.path = kind, network.eval(), obs_groups, path
         self.is_recurrent = bool(getattr(network, "is_recurrent", False))

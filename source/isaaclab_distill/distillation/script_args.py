@@ -11,7 +11,7 @@ import math
 import os
 from typing import Any
 
-from ..models import build_student, student_class_names
+from ..models import student_class
 from ..utils.errors import UserError
 from .cfg import DistillationCfg
 from .checkpoint import checkpoint_kind
@@ -90,8 +90,7 @@ def apply_distillation_args(args: Any, cfg: DistillationCfg, num_envs: int, max_
             raise UserError(f"{path.rpartition('.')[2]} must be >= 1, got {get_field(cfg, path)}")
     if not cfg.algorithm.learning_rate > 0:
         raise UserError(f"--learning_rate must be positive, got {cfg.algorithm.learning_rate}")
-    if cfg.student.class_name not in student_class_names():
-        build_student(cfg.student, 0, 0)  # raises the registry's error naming every registered student
+    student_class(cfg.student.class_name)  # a registered student, before the simulator starts
     # segments available after the first epoch: a minibatch larger than that can never be filled
     alg = cfg.algorithm
     segments = num_envs * math.ceil(cfg.num_steps_per_env / alg.sequence_length)

@@ -5,7 +5,7 @@ Pure torch on top of rsl_rl's modules; :mod:`isaaclab_distill.distillation` buil
 
 from .cfg import StudentCfg
 from .depth_student import DepthStudent, DepthStudentCfg, PaperDepthStudentCfg
-from .registry import STUDENTS, build_student, register_student, student_class_names
+from .registry import STUDENTS, build_student, register_student, student_class, student_class_names
 from .students import MLPStudent, RecurrentStudent, reset_hidden
 from .teacher_init import create_depth_actor_from_teacher, init_from_teacher
 
@@ -22,5 +22,6 @@ __all__ = [
     "init_from_teacher",
     "register_student",
     "reset_hidden",
+    "student_class",
     "student_class_names",
 ]

@@ -36,6 +36,17 @@ def student_class_names() -> tuple[str, ...]:
     return tuple(STUDENTS)
 
 
+def student_class(class_name: str) -> type[MLPStudent]:
+    """The registered class of ``class_name``.
+
+    Raises:
+        UserError: Unknown ``class_name`` (the message names every registered one).
+    """
+    if class_name not in STUDENTS:
+        raise UserError(f"student class_name must be one of {', '.join(STUDENTS)}, got '{class_name}'")
+    return STUDENTS[class_name]
+
+
 def build_student(cfg: StudentCfg | dict[str, Any], obs_dim: int, action_dim: int) -> nn.Module:
     """Create the student described by ``cfg`` (a :class:`StudentCfg`, a subclass, or its dict) for these sizes.
 
@@ -43,9 +54,8 @@ def build_student(cfg: StudentCfg | dict[str, Any], obs_dim: int, action_dim: in
         UserError: Unknown ``class_name``, or a config that does not fit the sizes (named in the message).
     """
     class_name = cfg["class_name"] if isinstance(cfg, dict) else cfg.class_name
-    if class_name not in STUDENTS:
-        raise UserError(f"student class_name must be one of {', '.join(STUDENTS)}, got '{class_name}'")
+    cls = student_class(class_name)
     try:
-        return STUDENTS[class_name].from_cfg(cfg, int(obs_dim), int(action_dim))
+        return cls.from_cfg(cfg, int(obs_dim), int(action_dim))
     except ValueError as err:
         raise UserError(f"cannot build the '{class_name}' student: {err}") from None
