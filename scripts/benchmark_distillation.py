@@ -101,7 +101,7 @@ def rsl_rl_train_cfg(cfg: Any, teacher_actor_cfg: dict, teacher_obs_groups: list
         "save_interval": 1_000_000,
         "check_for_nan": True,
         "logger": "tensorboard",  # no writer is created without a log_dir
-        "obs_groups": {"student": [cfg.student_obs_group], "teacher": teacher_obs_groups},
+        "obs_groups": {"student": list(cfg.student_obs_groups), "teacher": teacher_obs_groups},
         "student": student,
         "teacher": teacher_actor_cfg,  # the PPO actor, so that its actor_state_dict loads strictly
         "algorithm": {
@@ -154,10 +154,11 @@ def run_ours(env: Any, cfg: Any, teacher: Any, iterations: int, seed: int) -> di
     """Train our :class:`DistillationRunner` for ``iterations`` epochs; returns timings and its student."""
     from isaaclab_distill.distillation import DistillationRunner, StudentPolicy
     from isaaclab_distill.models import build_student
+    from isaaclab_distill.models.observations import obs_shapes_of
 
     reset_env(env, seed)
     obs = env.get_observations()
-    student = build_student(cfg.student, obs[cfg.student_obs_group].shape[-1], env.num_actions)
+    student = build_student(cfg.student, obs_shapes_of(obs, cfg.student_obs_groups), env.num_actions)
     samples, update_s = 0, 0.0
     with tempfile.TemporaryDirectory() as log_dir:  # nothing is saved: checkpoints are not part of the benchmark
         runner = DistillationRunner(env, teacher, student, cfg, log_dir)
@@ -175,7 +176,7 @@ def run_ours(env: Any, cfg: Any, teacher: Any, iterations: int, seed: int) -> di
         "wall_s": wall_s,
         "samples": samples,
         "loss": loss,
-        "policy": StudentPolicy(student, cfg.student_obs_group),
+        "policy": StudentPolicy(student),
     }
 
 

@@ -40,7 +40,7 @@ TEACHER_TASK, STUDENT_TASK, PLAY_TASK = (
     "Isaac-Depth-Parkour-v0",
     "Isaac-Depth-Parkour-Play-v0",
 )
-BLANK_DEPTH = "env.observations.policy.depth.params.blank=true"
+BLANK_DEPTH = "env.observations.depth.image.params.blank=true"
 BLIND_TEACHER = "env.observations.teacher.height_scan.scale=0.0"
 """The teacher's ablation: every scandot reads 0 (a constant scan), so the teacher's score without terrain sight
 bounds what a student can gain from its depth image."""

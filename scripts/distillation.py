@@ -53,6 +53,7 @@ from isaaclab_distill.distillation.script_args import (  # noqa: E402
     expand_teacher_paths,
 )
 from isaaclab_distill.models import build_student  # noqa: E402
+from isaaclab_distill.models.observations import obs_shapes_of  # noqa: E402
 from isaaclab_distill.utils import hydra_task_config  # noqa: E402
 from isaaclab_distill.utils.interrupt import GracefulInterrupt  # noqa: E402
 from isaaclab_distill.utils.runs import dump_params, make_run_dir, teacher_agent_cfg  # noqa: E402
@@ -97,7 +98,9 @@ def main(env_cfg, agent_cfg) -> None:
                 )
                 for path in teacher_paths
             ]
-            student = build_student(agent_cfg.student, obs[agent_cfg.student_obs_group].shape[-1], env.num_actions)
+            student = build_student(
+                agent_cfg.student, obs_shapes_of(obs, agent_cfg.student_obs_groups), env.num_actions
+            )
             print(f"[INFO] student: {student.config}")
             # 4. runner
             runner = DistillationRunner(env, teachers, student, agent_cfg, log_dir, writer)

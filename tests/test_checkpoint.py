@@ -45,6 +45,13 @@ def test_checkpoint_round_trip_weights_only(tmp_path):
     x = torch.randn(5, 3)
     torch.testing.assert_close(loaded(x)[0], student(x)[0])
     assert data["distillation_cfg"]["student"]["class_name"] == "mlp"
+    # a checkpoint written before observation groups (one flat vector, its group in the run config) still loads
+    raw["student_cfg"] = {k: v for k, v in raw["student_cfg"].items() if k != "obs_shapes"}
+    raw["distillation_cfg"] = {"student_obs_group": "state"}
+    torch.save(raw, tmp_path / "old.pt")
+    old, _ = load_student(str(tmp_path / "old.pt"))
+    assert old.obs_shapes == {"state": (3,)}
+    torch.testing.assert_close(old({"state": x})[0], student(x)[0])
 
 
 def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):

@@ -16,8 +16,6 @@ from isaaclab_distill.models import DepthStudent, DepthStudentCfg, build_student
 
 OBS, ACT, TEACHER_OBS = 6, 3, 9
 DEPTH_CFG = DepthStudentCfg(
-    proprio_dim=5,
-    depth_shape=(12, 16),
     conv_channels=[4],
     conv_kernels=[3],
     conv_strides=[2],
@@ -31,7 +29,8 @@ DEPTH_CFG = DepthStudentCfg(
     hidden_dims=[16, 16],
     obs_normalization=True,
 )
-DEPTH_OBS = 5 + 12 * 16
+DEPTH_SHAPES = {"policy": (5,), "depth": (1, 12, 16)}
+"""The depth student's two groups: proprioception and an image."""
 ATOL = 1e-5
 
 
@@ -42,19 +41,19 @@ def _fit_normaliser(model: nn.Module, dim: int, update) -> None:
     model.eval()
 
 
-def make_student(kind: str) -> tuple[nn.Module, int]:
+def make_student(kind: str) -> nn.Module:
     torch.manual_seed(0)
     if kind == "depth":
-        student = DepthStudent(DEPTH_OBS, ACT, DEPTH_CFG)
-        _fit_normaliser(student, DEPTH_OBS, student.update_normalization)
-        return student, DEPTH_OBS
+        student = DepthStudent(DEPTH_SHAPES, ACT, DEPTH_CFG)
+        _fit_normaliser(student, 5, lambda x: student.update_normalization({"policy": x}))
+        return student
     cfg = {"class_name": kind, "hidden_dims": [16, 16], "rnn_hidden_dim": 8, "rnn_num_layers": 2}
     student = build_student({**cfg, "obs_normalization": True}, OBS, ACT)
     _fit_normaliser(student, OBS, student.update_normalization)
-    return student, OBS
+    return student
 
 
-def make_teacher(rnn_type: str | None) -> tuple[nn.Module, int]:
+def make_teacher(rnn_type: str | None) -> nn.Module:
     """An rsl_rl actor reading the 'teacher' group, with a normaliser and a Gaussian head (as PPO builds it)."""
     torch.manual_seed(1)
     obs = TensorDict({"policy": torch.randn(4, OBS), "teacher": torch.randn(4, TEACHER_OBS)}, batch_size=[4])
@@ -69,13 +68,13 @@ def make_teacher(rnn_type: str | None) -> tuple[nn.Module, int]:
         model.update_normalization(TensorDict({"teacher": x}, batch_size=[x.shape[0]]))
 
     _fit_normaliser(model, TEACHER_OBS, update)
-    return model, TEACHER_OBS
+    return model
 
 
-def reference_step(model: nn.Module, obs: torch.Tensor, h: torch.Tensor | None):
-    """One deterministic step of the torch model with the exported interface ``(obs, h) -> (actions, h)``."""
+def reference_step(model: nn.Module, obs: tuple[torch.Tensor, ...], h: torch.Tensor | None):
+    """One deterministic step of the torch model with the exported interface ``(*obs, h) -> (actions, h)``."""
     if isinstance(model, MLPModel):  # rsl_rl actor: hidden state inside the model, h/c in a tuple for an LSTM
-        td = TensorDict({"teacher": obs}, batch_size=[obs.shape[0]])
+        td = TensorDict({"teacher": obs[0]}, batch_size=[obs[0].shape[0]])
         if not model.is_recurrent:
             return model(td), None
         lstm = isinstance(model.rnn.rnn, nn.LSTM)
@@ -84,14 +83,19 @@ def reference_step(model: nn.Module, obs: torch.Tensor, h: torch.Tensor | None):
         actions = model(td)
         state = model.rnn.hidden_state
         return actions, torch.cat(state, dim=0) if lstm else state
-    return model(obs, h)
+    return model(dict(zip(model.obs_shapes, obs)), h)
 
 
-def check_files(model: nn.Module, obs_dim: int, info: dict, batch: int = 5, steps: int = 4) -> None:
+def random_obs(shapes: dict, batch: int) -> tuple[torch.Tensor, ...]:
+    """Images in [0, 1); vectors off-centre, so that a baked-in normaliser matters."""
+    return tuple(torch.rand(batch, *s) if len(s) == 3 else torch.randn(batch, *s) * 3.0 + 2.0 for s in shapes.values())
+
+
+def check_files(model: nn.Module, info: dict, batch: int = 5, steps: int = 4) -> None:
     """Run policy.onnx and policy.pt for a few steps, feeding the hidden state back, against the torch model."""
-    recurrent = info["recurrent"]
+    recurrent, names = info["recurrent"], list(info["obs_shapes"])
     session = ort.InferenceSession(info["onnx"], providers=["CPUExecutionProvider"])
-    assert [i.name for i in session.get_inputs()] == (["obs", "h_in"] if recurrent else ["obs"])
+    assert [i.name for i in session.get_inputs()] == names + (["h_in"] if recurrent else [])
     assert [o.name for o in session.get_outputs()] == (["actions", "h_out"] if recurrent else ["actions"])
     jit = torch.jit.load(info["jit"])
     h_ref = h_onnx = h_jit = (
@@ -100,19 +104,18 @@ def check_files(model: nn.Module, obs_dim: int, info: dict, batch: int = 5, step
     torch.manual_seed(2)
     with torch.no_grad():
         for _ in range(steps):
-            obs = torch.rand(batch, obs_dim) if obs_dim == DEPTH_OBS else torch.randn(batch, obs_dim) * 3.0 + 2.0
+            obs = random_obs(info["obs_shapes"], batch)
+            feeds = {name: x.numpy() for name, x in zip(names, obs)}
             ref, h_ref_next = reference_step(model, obs, h_ref)
             if recurrent:
-                a_onnx, h_onnx = (
-                    torch.from_numpy(x) for x in session.run(None, {"obs": obs.numpy(), "h_in": h_onnx.numpy()})
-                )
-                a_jit, h_jit = jit(obs, h_jit)
+                a_onnx, h_onnx = (torch.from_numpy(x) for x in session.run(None, feeds | {"h_in": h_onnx.numpy()}))
+                a_jit, h_jit = jit(*obs, h_jit)
                 torch.testing.assert_close(h_onnx, h_ref_next, atol=ATOL, rtol=0)
                 torch.testing.assert_close(h_jit, h_ref_next, atol=ATOL, rtol=0)
                 assert h_ref_next.abs().max() > 0  # the state actually evolves
             else:
-                a_onnx = torch.from_numpy(session.run(None, {"obs": obs.numpy()})[0])
-                a_jit = jit(obs)
+                a_onnx = torch.from_numpy(session.run(None, feeds)[0])
+                a_jit = jit(*obs)
             assert a_onnx.shape == (batch, ACT)
             torch.testing.assert_close(a_onnx, ref, atol=ATOL, rtol=0)
             torch.testing.assert_close(a_jit, ref, atol=ATOL, rtol=0)
@@ -121,14 +124,17 @@ def check_files(model: nn.Module, obs_dim: int, info: dict, batch: int = 5, step
 
 @pytest.mark.parametrize("kind", ["mlp", "gru", "lstm", "depth"])
 def test_student_export_matches_torch(tmp_path, kind):
-    student, obs_dim = make_student(kind)
+    student = make_student(kind)
     before = {k: v.clone() for k, v in student.state_dict().items()}
     info = export_policy(student, str(tmp_path / "exported"))
     assert (tmp_path / "exported" / "policy.onnx").is_file() and (tmp_path / "exported" / "policy.pt").is_file()
-    assert info["recurrent"] == (kind != "mlp") and info["obs_dim"] == obs_dim and info["action_dim"] == ACT
+    assert info["recurrent"] == (kind != "mlp") and info["action_dim"] == ACT
+    # one input per observation group, named after it (a one-group student's input is "obs")
+    expected = {n: list(s) for n, s in DEPTH_SHAPES.items()} if kind == "depth" else {"obs": [OBS]}
+    assert info["obs_shapes"] == expected
     assert max(info["max_abs_error"].values()) < ATOL
-    check_files(student, obs_dim, info)
-    check_files(student, obs_dim, info, batch=1)  # the batch axis is dynamic in both directions
+    check_files(student, info)
+    check_files(student, info, batch=1)  # the batch axis is dynamic in both directions
     # the exported model is a copy: the student is untouched and still usable for training
     assert all(torch.equal(before[k], v) for k, v in student.state_dict().items())
     assert next(student.parameters()).requires_grad
@@ -136,16 +142,16 @@ def test_student_export_matches_torch(tmp_path, kind):
 
 @pytest.mark.parametrize("rnn_type", [None, "gru", "lstm"], ids=["mlp", "gru", "lstm"])
 def test_teacher_export_matches_torch(tmp_path, rnn_type):
-    model, obs_dim = make_teacher(rnn_type)
+    model = make_teacher(rnn_type)
     info = export_policy(Teacher(model), str(tmp_path))  # a Teacher wrapper exports its actor
     assert info["policy"] == type(model).__name__ and info["obs_groups"] == ["teacher"]
     expected_k = {None: None, "gru": 1, "lstm": 2}[rnn_type]
     assert (info["hidden_shape"] or [None])[0] == expected_k
-    check_files(model, obs_dim, info)
+    check_files(model, info)
 
 
 def test_export_metadata_and_normaliser_is_baked_in(tmp_path):
-    student, _ = make_student("gru")
+    student = make_student("gru")
     info = export_policy(student, str(tmp_path))
     meta = {p.key: p.value for p in onnx.load(info["onnx"]).metadata_props}
     assert '"hidden_shape": [2, 8]' in meta["isaaclab_distill"]
@@ -161,10 +167,10 @@ def test_export_metadata_and_normaliser_is_baked_in(tmp_path):
 
 
 def test_export_overwrites_atomically(tmp_path):
-    student, _ = make_student("mlp")
+    student = make_student("mlp")
     export_policy(student, str(tmp_path))
     with torch.no_grad():
         student.mlp[-1].bias.add_(1.0)
     info = export_policy(student, str(tmp_path))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["policy.onnx", "policy.pt"]  # no temporary files left
-    check_files(student, OBS, info)
+    check_files(student, info)

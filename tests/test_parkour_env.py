@@ -19,6 +19,7 @@ from rsl_rl.runners import OnPolicyRunner
 
 from isaaclab_distill.distillation import DistillationRunner, Teacher
 from isaaclab_distill.models import DepthStudent, build_student
+from isaaclab_distill.models.observations import obs_shapes_of
 from isaaclab_distill.rl import LearningCurveEnv
 from isaaclab_distill.tasks.depth_parkour import depth_parkour_env_cfg as pk
 from isaaclab_distill.utils.hydra import load_task_configs
@@ -59,9 +60,10 @@ def setup():
 def test_observation_shapes_and_privileged_terms(setup):
     env, _ = setup
     obs, _ = env.reset()
-    assert set(obs) == {"teacher", "policy"}
+    assert set(obs) == {"teacher", "policy", "depth"}
     assert obs["teacher"].shape == (NUM_ENVS, pk.TEACHER_OBS_DIM) == (NUM_ENVS, 242)
-    assert obs["policy"].shape == (NUM_ENVS, pk.POLICY_OBS_DIM) == (NUM_ENVS, 50 + 58 * 87)
+    assert obs["policy"].shape == (NUM_ENVS, pk.POLICY_OBS_DIM) == (NUM_ENVS, 50)
+    assert obs["depth"].shape == (NUM_ENVS, *pk.DEPTH_SHAPE) == (NUM_ENVS, 1, 58, 87)  # an image group
     # noise-free proprio terms are identical in both groups: command (9:12), last action and gait clock (36:50)
     for cols in (slice(9, 12), slice(36, 50)):
         torch.testing.assert_close(obs["teacher"][:, cols], obs["policy"][:, cols])
@@ -119,7 +121,7 @@ def test_depth_image_sees_terrain_in_range(setup):
     env.reset()
     for _ in range(10):  # > 0.1 s: the 10 Hz camera has rendered after the reset
         obs, *_ = env.step(torch.zeros(NUM_ENVS, 12))
-    depth = obs["policy"][:, pk.PROPRIO_DIM :].view(NUM_ENVS, pk.DEPTH_HEIGHT, pk.DEPTH_WIDTH)
+    depth = obs["depth"][:, 0]  # [N, H, W]
     assert torch.isfinite(depth).all() and depth.min() >= 0.0 and depth.max() <= 1.0
     assert (depth.flatten(1).std(dim=1) > 0.05).all(), "a depth image is constant"
     # the ground recedes towards the top of the image (the camera looks 30 deg down)
@@ -208,7 +210,9 @@ def test_depth_student_distillation_loss_falls(setup, ppo_teacher, tmp_path):
     wrapped = RslRlVecEnvWrapper(env)
     obs = wrapped.get_observations()
     teacher = Teacher.from_checkpoint(str(ppo_teacher[2]), agent_cfg, obs, wrapped.num_actions)
-    student = build_student(distill_cfg.student, obs["policy"].shape[-1], wrapped.num_actions)
+    student = build_student(
+        distill_cfg.student, obs_shapes_of(obs, distill_cfg.student_obs_groups), wrapped.num_actions
+    )
     assert isinstance(student, DepthStudent)
     writer = _Scalars()
     trainer = DistillationRunner(wrapped, teacher, student, distill_cfg, str(tmp_path), writer)

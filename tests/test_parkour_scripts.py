@@ -51,4 +51,6 @@ def test_teacher_student_play_end_to_end(tmp_path):
     summaries = list(student_run.glob("*.json"))
     assert len(summaries) == 1 and "mean_return" in json.loads(summaries[0].read_text())
     session = onnxruntime.InferenceSession(str(student_run / "exported" / "policy.onnx"))
-    assert {i.name for i in session.get_inputs()} == {"obs", "h_in"}
+    # one input per observation group, the image as an image
+    inputs = {i.name: i.shape[1:] for i in session.get_inputs()}
+    assert list(inputs) == ["policy", "depth", "h_in"] and inputs["depth"] == [1, 58, 87], inputs

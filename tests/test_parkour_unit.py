@@ -1,4 +1,4 @@
-"""Depth parkour without the simulator: registration, config invariants, robot asset, reward math, depth student."""
+"""Depth parkour without the simulator: registration, config invariants, robot asset, reward math."""
 
 from __future__ import annotations
 
@@ -7,17 +7,10 @@ import pathlib
 import gymnasium as gym
 import pytest
 import torch
-from rsl_rl.modules import MLP, EmpiricalNormalization
 
 from isaaclab_distill.assets.unitree_a1 import ASSET_DIR, UNITREE_A1_CFG, UNITREE_A1_USD_PATH
 from isaaclab_distill.distillation import DistillationCfg
-from isaaclab_distill.models import (
-    DepthStudent,
-    DepthStudentCfg,
-    MLPStudent,
-    PaperDepthStudentCfg,
-    create_depth_actor_from_teacher,
-)
+from isaaclab_distill.models import DepthStudentCfg
 from isaaclab_distill.tasks.depth_parkour import depth_parkour_env_cfg as pk
 from isaaclab_distill.tasks.depth_parkour import mdp
 from isaaclab_distill.utils.hydra import load_task_configs, register_tasks
@@ -57,12 +50,8 @@ def test_tasks_register_with_their_entry_points():
         assert "distillation_cfg_entry_point" in gym.spec(task_id).kwargs
     _, distill_cfg = load_task_configs(IDS[0], "distillation_cfg_entry_point")
     assert isinstance(distill_cfg, DistillationCfg) and isinstance(distill_cfg.student, DepthStudentCfg)
-    assert distill_cfg.student_obs_group == "policy"
-    assert distill_cfg.student.depth_shape == (pk.DEPTH_HEIGHT, pk.DEPTH_WIDTH)
-    assert (
-        distill_cfg.student.proprio_dim == pk.PROPRIO_DIM
-        and distill_cfg.student.teacher_scandots_dim == pk.SCANDOTS_DIM
-    )
+    assert distill_cfg.student_obs_groups == ["policy", "depth"] and distill_cfg.student.depth_group == "depth"
+    assert distill_cfg.student.teacher_scandots_dim == pk.SCANDOTS_DIM
 
 
 def test_teacher_ppo_sees_teacher_group_without_normalisation(cfgs):
@@ -74,18 +63,21 @@ def test_teacher_ppo_sees_teacher_group_without_normalisation(cfgs):
 def test_observation_groups_layout(cfgs):
     env_cfg, _ = cfgs
     teacher, policy = _terms(env_cfg.observations.teacher), _terms(env_cfg.observations.policy)
+    depth = _terms(env_cfg.observations.depth)
     assert list(teacher) == PROPRIO_TERMS + ["height_scan", "feet_friction", "mass_offset"]
-    assert list(policy) == PROPRIO_TERMS + ["depth"]
-    # the deployable group reads no scandots and no privileged quantity
+    assert list(policy) == PROPRIO_TERMS and list(depth) == ["image"]
+    # the deployable groups read no scandots and no privileged quantity
     privileged_funcs = {mdp.height_scan, mdp.body_friction, mdp.body_mass_offset}
-    assert not privileged_funcs & {term.func for term in policy.values()}
+    deployable = [*policy.values(), *depth.values()]
+    assert not privileged_funcs & {term.func for term in deployable}
     assert all(
-        term.params.get("sensor_cfg") is None or term.params["sensor_cfg"].name == "depth_camera"
-        for term in policy.values()
+        term.params.get("sensor_cfg") is None or term.params["sensor_cfg"].name == "depth_camera" for term in deployable
     )
-    assert policy["depth"].func is mdp.depth_image_flat
+    # the image stays an image group [N, 1, H, W], channel first
+    assert depth["image"].func is mdp.depth_image and depth["image"].params["channel_first"]
+    assert pk.DEPTH_SHAPE == (depth["image"].params["frame_stack"], pk.DEPTH_HEIGHT, pk.DEPTH_WIDTH)
     assert pk.TEACHER_OBS_DIM == pk.PROPRIO_DIM + pk.SCANDOTS_DIM + pk.PRIVILEGED_DIM == 50 + 187 + 5
-    assert pk.POLICY_OBS_DIM == pk.PROPRIO_DIM + pk.DEPTH_HEIGHT * pk.DEPTH_WIDTH
+    assert pk.POLICY_OBS_DIM == pk.PROPRIO_DIM
     grid = env_cfg.scene.height_scanner.pattern_cfg
     assert pk.HEIGHT_SCAN_SHAPE == tuple(round(s / grid.resolution) + 1 for s in grid.size)
 
@@ -96,7 +88,7 @@ def test_depth_camera_config(cfgs):
     assert cam.update_period == pytest.approx(0.1) == pk.DEPTH_UPDATE_PERIOD
     assert (cam.pattern_cfg.height, cam.pattern_cfg.width) == (pk.DEPTH_HEIGHT, pk.DEPTH_WIDTH)
     assert cam.data_types == ["distance_to_image_plane"] and cam.depth_clipping_behavior == "max"
-    assert cam.max_distance == env_cfg.observations.policy.depth.params["max_depth"] == pk.DEPTH_MAX_DISTANCE
+    assert cam.max_distance == env_cfg.observations.depth.image.params["max_depth"] == pk.DEPTH_MAX_DISTANCE
     assert cam.mesh_prim_paths == ["/World/ground"]
     # the policy runs faster than the camera: the image is held between camera updates
     assert env_cfg.decimation * env_cfg.sim.dt < cam.update_period
@@ -124,7 +116,7 @@ def test_play_and_teacher_variants():
     assert not play_cfg.scene.terrain.terrain_generator.curriculum
     assert not play_cfg.observations.policy.enable_corruption
     teacher_cfg, _ = load_task_configs(IDS[2], None)
-    assert teacher_cfg.scene.depth_camera is None and teacher_cfg.observations.policy.depth is None
+    assert teacher_cfg.scene.depth_camera is None and teacher_cfg.observations.depth is None
     assert list(_terms(teacher_cfg.observations.teacher))[-3:] == ["height_scan", "feet_friction", "mass_offset"]
 
 
@@ -170,8 +162,8 @@ def test_reward_and_termination_design_cannot_pay_for_dying(cfgs):
 
 
 def test_blank_depth_ablation_is_one_override():
-    env_cfg, _ = load_task_configs(IDS[0], None, ["env.observations.policy.depth.params.blank=true"])
-    assert env_cfg.observations.policy.depth.params["blank"] is True
+    env_cfg, _ = load_task_configs(IDS[0], None, ["env.observations.depth.image.params.blank=true"])
+    assert env_cfg.observations.depth.image.params["blank"] is True
 
 
 def test_off_tile_is_the_curriculum_promotion_distance():
@@ -206,95 +198,3 @@ def test_edge_counts_feet_in_contact_near_a_height_step():
     assert mdp.edge_from_heights(feet, ~in_contact, hits_w, radius=0.1, edge_height=0.05).item() == 0.0
     hits_w[0, :, 2] = float("inf")  # missed rays are ignored
     assert mdp.edge_from_heights(feet, in_contact, hits_w, radius=0.1, edge_height=0.05).item() == 0.0
-
-
-# -- depth student
-
-SMALL = DepthStudentCfg(proprio_dim=10, depth_shape=(24, 32), hidden_dims=[32, 32], rnn_hidden_dim=16)
-OBS_DIM = 10 + 24 * 32
-
-
-def test_depth_student_shapes_and_interface():
-    torch.manual_seed(0)
-    student = DepthStudent(OBS_DIM, 12, SMALL)
-    assert isinstance(student, MLPStudent) and student.is_recurrent and student.hidden_shape == (1, 16)
-    obs = torch.rand(5, OBS_DIM)
-    h0 = student.initial_hidden(5)
-    assert h0.shape == (1, 5, 16) and not h0.any()
-    actions, h1 = student(obs, h0)
-    assert actions.shape == (5, 12) and h1.shape == (1, 5, 16)
-    assert student.depth_feature(obs).shape == (5, 32) and student.depth_feature(obs).abs().max() <= 1.0
-    assert student.forward_sequence(torch.rand(7, 5, OBS_DIM), h0).shape == (7, 5, 12)
-    rebuilt = DepthStudent.from_cfg(student.config, student.obs_dim, student.action_dim)
-    rebuilt.load_state_dict(student.state_dict())
-    torch.testing.assert_close(rebuilt(obs, h0)[0], actions)
-    with pytest.raises(ValueError, match="depth"):
-        DepthStudent(OBS_DIM + 1, 12, SMALL)
-
-
-def test_default_and_paper_students_fit_the_task_observation():
-    default = DepthStudent(pk.POLICY_OBS_DIM, 12, DepthStudentCfg())
-    paper = DepthStudent(pk.POLICY_OBS_DIM, 12, PaperDepthStudentCfg())
-    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
-    assert count(default) < 1_000_000 < 8_000_000 < count(paper)
-    assert paper.hidden_shape == (1, 512)
-    assert default(torch.rand(2, pk.POLICY_OBS_DIM))[0].shape == (2, 12)
-
-
-def test_forward_sequence_resets_hidden_at_episode_starts():
-    torch.manual_seed(1)
-    student = DepthStudent(OBS_DIM, 4, SMALL)
-    obs = torch.rand(6, 3, OBS_DIM)
-    dones = torch.zeros(6, 3, dtype=torch.bool)
-    dones[2, 0] = dones[4, 2] = True  # env 0 restarts at t=3, env 2 at t=5
-    h0 = torch.randn(1, 3, 16)
-    seq = student.forward_sequence(obs, h0, dones)
-    h, steps = h0, []
-    for t in range(6):
-        if t > 0:
-            h = h * (~dones[t - 1]).float().view(1, 3, 1)
-        a, h = student(obs[t], h)
-        steps.append(a)
-    torch.testing.assert_close(seq, torch.stack(steps))
-    # after the reset env 0 acts exactly like a fresh episode started at t=3
-    fresh = student.forward_sequence(obs[3:, :1], student.initial_hidden(1))
-    torch.testing.assert_close(seq[3:, :1], fresh)
-    assert not torch.allclose(seq[3:, :1], student.forward_sequence(obs[:, :1], h0[:, :1])[3:])
-
-
-@pytest.mark.parametrize("normalised", [False, True])
-def test_actor_from_teacher_reproduces_the_teacher_on_the_proprio_part(normalised):
-    torch.manual_seed(2)
-    p, s, q = 10, 20, 3
-    teacher = MLP(p + s + q, 6, [32, 16], "elu")
-    norm = EmpiricalNormalization(p + s + q)
-    if normalised:
-        norm.train()
-        norm.update(torch.randn(256, p + s + q) * 3.0 + 1.0)
-        norm.eval()
-    model = torch.nn.Module()
-    model.mlp, model.obs_normalizer = teacher, (norm if normalised else torch.nn.Identity())
-    s0, q0 = torch.full((s,), -0.24), torch.tensor([0.8, 0.5, 1.5])
-    actor = create_depth_actor_from_teacher(model, p, s, feature_dim=8, scandots_fill=-0.24, privileged_fill=q0)
-    assert actor[0].in_features == p + 8 and not actor[0].weight[:, p:].any()
-    proprio = torch.randn(9, p)
-    with torch.no_grad():
-        expected = teacher(model.obs_normalizer(torch.cat((proprio, s0.expand(9, s), q0.expand(9, q)), dim=-1)))
-        got = actor(torch.cat((proprio, torch.randn(9, 8) * 0.0), dim=-1))
-    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
-    # deeper layers are copies, not shared
-    assert actor[2].weight.data_ptr() != teacher[2].weight.data_ptr()
-    torch.testing.assert_close(actor[2].weight, teacher[2].weight)
-
-
-def test_student_init_from_teacher_matches_teacher_while_feature_columns_are_zero():
-    torch.manual_seed(3)
-    cfg = SMALL.replace(teacher_scandots_dim=7, teacher_scandots_fill=-0.2, teacher_privileged_fill=[1.0, 0.0])
-    student = DepthStudent(OBS_DIM, 4, cfg)
-    teacher = MLP(10 + 7 + 2, 4, [32, 32], "elu")
-    report = student.init_from_teacher(teacher)
-    assert report["sliced"] == ["mlp.0.weight", "mlp.0.bias"] and "mlp.2.weight" in report["copied"]
-    obs = torch.rand(5, OBS_DIM)
-    fill = torch.tensor([-0.2] * 7 + [1.0, 0.0]).expand(5, 9)
-    with torch.no_grad():  # any depth image: the feature columns start at zero
-        torch.testing.assert_close(student(obs)[0], teacher(torch.cat((obs[:, :10], fill), dim=-1)))

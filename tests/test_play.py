@@ -46,7 +46,7 @@ def make_student_checkpoint(path: pathlib.Path, class_name: str = "gru", obs_dim
         optimizer=None,
         epoch=0,
         best_return=-math.inf,
-        distillation_cfg={"student_obs_group": "policy"},
+        distillation_cfg={"student_obs_groups": ["policy"]},
     )
     return path
 
@@ -133,7 +133,7 @@ def test_bad_checkpoints_and_mismatched_student_are_user_errors(tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         resolve_policy_checkpoint(str(tmp_path / "missing.pt"))
     wrong = make_student_checkpoint(tmp_path / "wrong.pt", obs_dim=7)
-    with pytest.raises(UserError, match="expects 7 observations"):
+    with pytest.raises(UserError, match=r"does not fit the task: 'policy' is \(13,\), the student reads \(7,\)"):
         load_policy(str(wrong), FakeEnv().get_observations(), ACTIONS, QUAD_TASK)
 
 

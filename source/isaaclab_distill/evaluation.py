@@ -19,6 +19,7 @@ from .distillation.checkpoint import checkpoint_kind, load_student
 from .distillation.rollout import StudentPolicy, rollout
 from .distillation.runner import BEST_FILE, PERIODIC_PATTERN
 from .distillation.teacher import Teacher
+from .models.observations import shape_mismatch
 from .utils.errors import UserError
 from .utils.io import atomic_write_text
 from .utils.runs import resolve_checkpoint, teacher_agent_cfg
@@ -48,7 +49,7 @@ class Policy:
         """Wrap a student (``teacher=None``) or a :class:`Teacher` (``network`` is its actor)."""
         self.kind, self.network, self.obs_groups, self.path = kind, network.eval(), obs_groups, path
         self.is_recurrent = bool(getattr(network, "is_recurrent", False))
-        self.actor = teacher if teacher is not None else StudentPolicy(network, obs_groups[0])
+        self.actor = teacher if teacher is not None else StudentPolicy(network)
 
     def __call__(self, obs: TensorDict) -> torch.Tensor:
         """Actions ``[N, A]`` for the observations of N envs (always the same N envs between resets)."""
@@ -113,18 +114,12 @@ def load_policy(
             path, teacher_agent_cfg(task, path), env_obs, num_actions, device=device, deterministic=True
         )
         return Policy("teacher", teacher.model, teacher.obs_groups, path, teacher=teacher)
-    student, data = load_student(path, device)
-    group = (data.get("distillation_cfg") or {}).get("student_obs_group") or "policy"
-    if group not in env_obs.keys():
-        raise UserError(f"the student reads observation group '{group}', the env has {sorted(env_obs.keys())}")
-    cfg = data["student_cfg"]
-    obs_dim = env_obs[group].shape[-1]
-    if (cfg["obs_dim"], cfg["action_dim"]) != (obs_dim, num_actions):
-        raise UserError(
-            f"student '{path}' expects {cfg['obs_dim']} observations and {cfg['action_dim']} actions, the task has"
-            f" {obs_dim} ('{group}') and {num_actions}: pass a checkpoint distilled on this task"
-        )
-    return Policy("student", student, [group], path)
+    student, _ = load_student(path, device)
+    mismatch = shape_mismatch(student.obs_shapes, env_obs)
+    if mismatch is not None or student.action_dim != num_actions:
+        found = mismatch or f"the student has {student.action_dim} actions, the task {num_actions}"
+        raise UserError(f"student '{path}' does not fit the task: {found}; pass a checkpoint distilled on this task")
+    return Policy("student", student, list(student.obs_shapes), path)
 
 
 @torch.no_grad()

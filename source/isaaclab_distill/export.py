@@ -6,9 +6,11 @@ Both files compute the deterministic action of one control step, with the observ
 - recurrent policies: ``obs[B, D], h_in[K, B, H] -> actions[B, A], h_out[K, B, H]``. The hidden state is explicit
   (the caller feeds ``h_out`` back as the next ``h_in`` and zeroes it at an episode start); it is the students' one
   tensor layout, ``K = num_layers`` for a GRU and ``K = 2 * num_layers`` for an LSTM (``h`` stacked on ``c``).
+- a student that reads several observation groups takes one input per group, named after it and in its order
+  (e.g. the depth student: ``policy[B, 50], depth[B, 1, H, W], h_in``); a one-group policy's input is ``obs``.
 
-The batch axis is dynamic in both files. ONNX input names are ``obs`` (and ``h_in``), output names ``actions`` (and
-``h_out``). A JSON description (sizes, names, hidden shape) is stored in the ONNX ``metadata_props`` and as the
+The batch axis is dynamic in both files. Output names are ``actions`` (and ``h_out``). A JSON description (inputs
+with their per-env shapes, ``obs_shapes``; hidden shape) is stored in the ONNX ``metadata_props`` and as the
 TorchScript extra file ``policy.json``.
 
 Teachers reuse rsl_rl's own export modules (``MLPModel.as_onnx()`` / ``as_jit()``, ``RNNModel.as_onnx()``), which copy
@@ -41,26 +43,18 @@ OPSET = 18
 _BATCH = 2  # example batch used for tracing; a batch of 1 invites size specialisation
 
 
-class _FeedForwardExport(nn.Module):
-    """``obs -> actions`` view of a feed-forward student."""
+class _StudentExport(nn.Module):
+    """``*obs[, h_in] -> actions[, h_out]`` view of a student: one positional tensor per observation group."""
 
     def __init__(self, student: nn.Module) -> None:
         super().__init__()
-        self.student = student
+        self.student, self.groups = student, list(student.obs_shapes)
 
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.student(obs, None)[0]
-
-
-class _RecurrentExport(nn.Module):
-    """``obs, h_in -> actions, h_out`` view of a recurrent student."""
-
-    def __init__(self, student: nn.Module) -> None:
-        super().__init__()
-        self.student = student
-
-    def forward(self, obs: torch.Tensor, h_in: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.student(obs, h_in)
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        obs = dict(zip(self.groups, inputs))
+        if not self.student.is_recurrent:
+            return self.student(obs, None)[0]
+        return self.student(obs, inputs[len(self.groups)])
 
 
 class _PackedHiddenExport(nn.Module):
@@ -96,18 +90,20 @@ def export_description(policy: nn.Module) -> dict[str, Any]:
         if recurrent:
             rnn = policy.rnn.rnn
             hidden = [rnn.num_layers * (2 if isinstance(rnn, nn.LSTM) else 1), rnn.hidden_size]
-        extra = {"obs_groups": list(policy.obs_groups)}
+        extra, shapes = {"obs_groups": list(policy.obs_groups)}, {"obs": (obs_dim,)}
     else:
         obs_dim, action_dim, kind = int(policy.obs_dim), int(policy.action_dim), str(policy.config["class_name"])
         hidden = list(policy.hidden_shape) if recurrent else None
-        extra = {}
+        extra, shapes = {}, dict(policy.obs_shapes)
+    names = ["obs"] if len(shapes) == 1 else list(shapes)
     return {
         "policy": kind,
         "obs_dim": obs_dim,
+        "obs_shapes": {name: list(shape) for name, shape in zip(names, shapes.values())},
         "action_dim": action_dim,
         "recurrent": recurrent,
         "hidden_shape": hidden,
-        "inputs": ["obs", "h_in"] if recurrent else ["obs"],
+        "inputs": names + ["h_in"] if recurrent else names,
         "outputs": ["actions", "h_out"] if recurrent else ["actions"],
         "normalizer": "baked in",
         **extra,
@@ -129,22 +125,21 @@ def export_module(policy: nn.Module) -> tuple[nn.Module, nn.Module | None]:
         rnn = model.rnn.rnn
         packed = _PackedHiddenExport(onnx_module, isinstance(rnn, nn.LSTM), rnn.num_layers)
         return packed.eval(), None
-    student = copy.deepcopy(policy).cpu().eval()
-    wrapper = _RecurrentExport(student) if student.is_recurrent else _FeedForwardExport(student)
-    return wrapper.eval(), None
+    return _StudentExport(copy.deepcopy(policy).cpu().eval()).eval(), None
 
 
 def example_inputs(description: dict[str, Any], batch: int = _BATCH, seed: int = 0) -> tuple[torch.Tensor, ...]:
-    """Random ``(obs[, h_in])`` for a batch of ``batch`` (obs uniform in [0, 1), valid for depth images too).
+    """Random inputs of the exported graph (the obs inputs, then ``h_in``) for a batch of ``batch``.
 
-    A private generator is used, so exporting does not advance the global torch RNG.
+    Observations are uniform in [0, 1), valid for depth images too. A private generator is used, so exporting does
+    not advance the global torch RNG.
     """
     gen = torch.Generator().manual_seed(seed)
-    obs = torch.rand(batch, description["obs_dim"], generator=gen)
+    obs = tuple(torch.rand(batch, *shape, generator=gen) for shape in description["obs_shapes"].values())
     if not description["recurrent"]:
-        return (obs,)
+        return obs
     k, h = description["hidden_shape"]
-    return obs, 0.5 * torch.randn(k, batch, h, generator=gen)
+    return (*obs, 0.5 * torch.randn(k, batch, h, generator=gen))
 
 
 def export_policy(policy: nn.Module, out_dir: str, verify: bool = True) -> dict[str, Any]:
@@ -212,16 +207,17 @@ def export_policy(policy: nn.Module, out_dir: str, verify: bool = True) -> dict[
     return info
 
 
-def run_onnx(path: str, obs: torch.Tensor, h_in: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
-    """Run an exported ``policy.onnx`` with onnxruntime (CPU); returns ``(actions[, h_out])`` as tensors."""
+def run_onnx(path: str, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Run an exported ``policy.onnx`` with onnxruntime (CPU) on its inputs in order (obs inputs, then ``h_in``).
+
+    Returns ``(actions[, h_out])`` as tensors.
+    """
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 4  # fatal only: failures surface as exceptions
     session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-    feeds = {"obs": obs.detach().cpu().numpy().astype(np.float32)}
-    if h_in is not None:
-        feeds["h_in"] = h_in.detach().cpu().numpy().astype(np.float32)
+    feeds = {arg.name: x.detach().cpu().numpy().astype(np.float32) for arg, x in zip(session.get_inputs(), inputs)}
     return tuple(torch.from_numpy(out) for out in session.run(None, feeds))
 
 
@@ -246,7 +242,7 @@ def _onnx_export(
     inconsistent intermediate shapes that onnxruntime warns about at every session start; it is the fallback.
     """
     names = desc["inputs"] + desc["outputs"]
-    batch_axis = {"obs": 0, "actions": 0, "h_in": 1, "h_out": 1}
+    batch_axis = {name: 1 if name in ("h_in", "h_out") else 0 for name in names}
     kwargs: dict[str, Any] = {}
     if dynamo:
         batch = torch.export.Dim("batch", min=1)
@@ -278,13 +274,16 @@ def _onnx_export(
 def _max_deviation(module: nn.Module, run: Callable[..., Any], desc: dict[str, Any], tol: float = 1e-4) -> float:
     """Largest deviation of ``run`` from ``module`` over 3 steps at batch 3 (hidden state fed back); raise above tol."""
     inputs = example_inputs(desc, batch=3, seed=1)
-    h_ref = h_run = inputs[1] if desc["recurrent"] else None
+    n_obs = len(desc["obs_shapes"])
+    obs, h_ref = inputs[:n_obs], inputs[n_obs] if desc["recurrent"] else None
+    h_run = h_ref
     gen = torch.Generator().manual_seed(2)
     worst = 0.0
     for step in range(3):
-        obs = inputs[0] if step == 0 else torch.rand(inputs[0].shape, generator=gen)
-        ref = _as_tuple(module(obs) if h_ref is None else module(obs, h_ref))
-        out = _as_tuple(run(obs) if h_run is None else run(obs, h_run))
+        if step > 0:
+            obs = tuple(torch.rand(x.shape, generator=gen) for x in obs)
+        ref = _as_tuple(module(*obs) if h_ref is None else module(*obs, h_ref))
+        out = _as_tuple(run(*obs) if h_run is None else run(*obs, h_run))
         err = max(float((o - r).abs().max()) for o, r in zip(out, ref, strict=True))
         if not err <= tol:
             raise RuntimeError(f"the exported graph deviates from the torch model by {err:.3g} (step {step})")

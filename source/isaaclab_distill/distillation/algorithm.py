@@ -38,6 +38,7 @@ import torch.nn as nn
 from tensordict import TensorDict
 
 from ..models import MLPStudent, reset_hidden
+from ..models.observations import select_groups
 from .cfg import DistillationCfg
 from .errors import DistillationError
 from .losses import sequence_loss
@@ -93,7 +94,7 @@ class DistillationAlgorithm:
                 f" {cfg.num_steps_per_env} steps = {n * cfg.num_steps_per_env} transitions."
             )
         hidden_shape = student.hidden_shape if student.is_recurrent else None
-        self.dataset = EpisodeDataset(n, student.obs_dim, student.action_dim, capacity, self.device, hidden_shape)
+        self.dataset = EpisodeDataset(n, student.obs_shapes, student.action_dim, capacity, self.device, hidden_shape)
         self.optimizer = torch.optim.Adam(self.student.parameters(), lr=cfg.algorithm.learning_rate)
         self.generators = {
             "shuffle": torch.Generator().manual_seed(cfg.seed),  # CPU: dataset permutation
@@ -103,10 +104,9 @@ class DistillationAlgorithm:
         # Learner state beyond the weights: per-teacher student returns (worst_k), teacher position offsets
         self.student_group_returns = torch.full((n_t,), math.nan)
         a, b = cfg.multi_teacher.position_obs_slice
-        if cfg.multi_teacher.position_offset_correction and not 0 <= a < b <= student.obs_dim:
-            raise DistillationError(
-                f"position_obs_slice {(a, b)} is not a valid column range of the {student.obs_dim} obs."
-            )
+        group, shape = cfg.student_obs_groups[0], student.obs_shapes.get(cfg.student_obs_groups[0], ())
+        if cfg.multi_teacher.position_offset_correction and not (len(shape) == 1 and 0 <= a < b <= shape[0]):
+            raise DistillationError(f"position_obs_slice {(a, b)} is not a column range of group '{group}' {shape}.")
         self.position_offsets = torch.zeros(n_t, max(b - a, 0), device=self.device)  # [n_teachers, P]
         self.hidden = student.initial_hidden(n)  # [K, N, H] student state of the running episodes (None: MLP)
         self._rollout: dict[str, Any] = {}
@@ -124,13 +124,14 @@ class DistillationAlgorithm:
         decayed = cfg.beta_start * cfg.beta_decay ** (epoch - cfg.epoch_teacher_forcing)
         return max(cfg.beta_min, min(1.0, decayed))
 
-    def student_obs(self, obs: TensorDict, correct: bool = False) -> torch.Tensor:
-        """Student observation ``[N, D]``, position-offset corrected when ``correct`` and enabled (collection)."""
-        x = obs[self.cfg.student_obs_group]
+    def student_obs(self, obs: TensorDict, correct: bool = False) -> TensorDict:
+        """The student's groups ``[N]``, position-offset corrected when ``correct`` and enabled (collection)."""
+        x = select_groups(obs, self.cfg.student_obs_groups)
         if correct and self.cfg.multi_teacher.position_offset_correction:
             a, b = self.cfg.multi_teacher.position_obs_slice
-            x = x.clone()
-            x[:, a:b] -= self.position_offsets[self.env_teacher_ids]  # remove each teacher's steady-state error
+            group = self.cfg.student_obs_groups[0]
+            x[group] = x[group].clone()  # the env's tensor stays untouched
+            x[group][:, a:b] -= self.position_offsets[self.env_teacher_ids]  # remove each teacher's steady-state error
         return x
 
     def teacher_actions(self, obs: TensorDict, dones: torch.Tensor | None, deterministic: bool) -> torch.Tensor:
@@ -184,20 +185,16 @@ class DistillationAlgorithm:
             dones: ``[N]`` flags of the previous step (``None`` at the first step), for recurrent teachers.
         """
         r, n = self._rollout, self.num_envs
-        s_obs = self.student_obs(obs, correct=True)  # [N, D]
+        s_obs = self.student_obs(obs, correct=True)  # TensorDict [N]
         t_act = self.teacher_actions(obs, dones, self.cfg.algorithm.teacher_deterministic)  # [N, A] labels
         h = self.hidden  # [K, N, H] before this step (None for MLP)
-        if r["beta"] >= 1.0 and not self.student.is_recurrent:
-            actions, h_next = t_act, None
+        if r["beta"] >= 1.0:  # teacher forcing; a recurrent student still follows the episode
+            actions, h_next = t_act, (self.student(s_obs, h)[1] if self.student.is_recurrent else None)
         else:
-            s_act, h_next = self.student(s_obs, h)  # [N, A]
-            if r["beta"] >= 1.0:
-                actions = t_act
-            elif r["beta"] <= 0.0:
-                actions = s_act
-            else:
+            actions, h_next = self.student(s_obs, h)  # [N, A]
+            if r["beta"] > 0.0:  # per env, the teacher takes over with probability beta
                 use_teacher = torch.rand(n, device=self.device, generator=self.generators["beta"]) < r["beta"]
-                actions = torch.where(use_teacher.unsqueeze(-1), t_act, s_act)
+                actions = torch.where(use_teacher.unsqueeze(-1), t_act, actions)
         r["step"] = (s_obs, t_act, h, h_next)
         return actions
 
@@ -205,14 +202,16 @@ class DistillationAlgorithm:
         """Store the step that :meth:`act` prepared, with the env's ``dones[N]``; zero finished hidden states."""
         s_obs, t_act, h, h_next = self._rollout.pop("step")
         self.dataset.append(s_obs, t_act, dones, hidden=h, valid=self._rollout["active"])
-        self._rollout["obs"].append(s_obs)
+        if self.student.obs_normalization:  # the statistics are updated with the rollout's inputs at its end
+            self._rollout["obs"].append(s_obs)
         if h_next is not None:
             self.hidden = reset_hidden(h_next, dones)
 
     def end_rollout(self) -> None:
         """Update the student's input normaliser with the rollout (rsl_rl does the same after collection)."""
         self.student.train()
-        self.student.update_normalization(torch.stack(self._rollout["obs"]))
+        if self._rollout["obs"]:
+            self.student.update_normalization(torch.stack(self._rollout["obs"]))
         self._rollout["obs"] = []
 
     # ------------------------------------------------------------------ learning
@@ -291,7 +290,7 @@ class PositionOffsetMeter:
     def __call__(self, obs: TensorDict, counted: torch.Tensor, lengths: torch.Tensor) -> None:
         a, b = self.cfg.position_obs_slice
         settled = (counted & (lengths >= self.cfg.offset_settle_steps)).float()  # [N]
-        pos = obs[self.alg.cfg.student_obs_group][:, a:b]  # [N, P]
+        pos = obs[self.alg.cfg.student_obs_groups[0]][:, a:b]  # [N, P]
         self.sum.index_add_(0, self.alg.env_teacher_ids, pos * settled.unsqueeze(-1))
         self.count.index_add_(0, self.alg.env_teacher_ids, settled)
 

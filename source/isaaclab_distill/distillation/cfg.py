@@ -36,7 +36,7 @@ class MultiTeacherCfg:
     envs during data collection, so the student learns an offset-free policy. Evaluation rollouts are not corrected."""
 
     position_obs_slice: tuple[int, int] = (0, 3)
-    """``[start, stop)`` columns of the student observation that hold the position error term."""
+    """``[start, stop)`` columns of the first student observation group that hold the position error term."""
 
     offset_settle_steps: int = 100
     """Steps after an episode start that are ignored when measuring the steady-state position error."""
@@ -123,8 +123,9 @@ class DistillationCfg:
     num_steps_per_env: int = 64
     """Rollout length per epoch: every epoch collects ``num_envs * num_steps_per_env`` transitions."""
 
-    student_obs_group: str = "policy"
-    """Observation group of the env's observation TensorDict fed to the student."""
+    student_obs_groups: list[str] = ["policy"]
+    """Observation groups of the env's TensorDict that the student reads, in order (rsl_rl's ``obs_groups`` of the
+    student): vector groups are concatenated, an image group ``[N, C, H, W]`` goes to an image student's CNN."""
 
     init_at_random_ep_len: bool = True
     """Randomise ``env.episode_length_buf`` once at the start of a fresh run (as rsl_rl's runners do) so that the

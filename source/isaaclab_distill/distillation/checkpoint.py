@@ -14,7 +14,7 @@ A checkpoint is a dict of tensors and plain Python values only, so ``torch.load(
 ``model_state_dict``          student ``state_dict()``
 ``optimizer_state_dict``      optimizer ``state_dict()`` (``None`` in export-only files)
 ``best_return``               best student evaluation mean return so far (``-inf`` before the first)
-``student_cfg``               ``student.config``: StudentCfg fields + ``obs_dim`` + ``action_dim`` (rebuilds it)
+``student_cfg``               ``student.config``: StudentCfg fields + ``obs_shapes`` + ``action_dim`` (rebuilds it)
 ``distillation_cfg``          ``DistillationCfg.to_dict()`` (informational)
 ``rng_state``                 dict of tensors: torch CPU, CUDA (per device), numpy, python ``random``, trainer
 ``trainer_state``             dict of tensors/numbers (teacher return, offsets, per-teacher returns, ...)
@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from ..models import MLPStudent, build_student
+from ..models.observations import DEFAULT_GROUP
 from ..utils.errors import first_line
 from ..utils.io import atomic_torch_save
 from .errors import CheckpointError
@@ -182,6 +183,9 @@ def load_student(path: str, device: str | torch.device = "cpu") -> tuple[MLPStud
     """Rebuild the student network of a checkpoint, load its weights, eval mode; returns ``(student, data)``."""
     data = load_checkpoint(path, map_location=device)
     cfg = data["student_cfg"]
-    student = build_student(cfg, cfg["obs_dim"], cfg["action_dim"]).to(device)
+    # a checkpoint from before observation groups (one flat vector): the group its run read
+    old_group = (data.get("distillation_cfg") or {}).get("student_obs_group", DEFAULT_GROUP)
+    shapes = cfg.get("obs_shapes") or {old_group: [cfg["obs_dim"]]}
+    student = build_student(cfg, shapes, cfg["action_dim"]).to(device)
     student.load_state_dict(data["model_state_dict"])
     return student.eval(), data

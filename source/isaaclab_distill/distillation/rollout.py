@@ -32,19 +32,20 @@ class Policy(Protocol):
 
 
 class StudentPolicy:
-    """A student acting on one observation group, its hidden state ``[K, N, H]`` kept per env."""
+    """A student acting on its observation groups, its hidden state ``[K, N, H]`` kept per env."""
 
-    def __init__(self, student: nn.Module, group: str, hidden: torch.Tensor | None = None) -> None:
-        """Wrap ``student`` (eval mode) reading ``obs[group]``, starting from ``hidden`` (``None``: zero state)."""
-        self.student, self.group, self.hidden = student.eval(), group, hidden
+    def __init__(self, student: nn.Module, hidden: torch.Tensor | None = None) -> None:
+        """Wrap ``student`` (eval mode), starting from ``hidden`` (``None``: zero state)."""
+        self.student, self.hidden = student.eval(), hidden
+        self.group = next(iter(student.obs_shapes))  # any of its groups gives N
 
     @torch.no_grad()
     def __call__(self, obs: TensorDict) -> torch.Tensor:
         """Actions ``[N, A]`` for the observations of N envs (always the same N envs between resets)."""
-        x = obs[self.group]
-        if self.hidden is None or self.hidden.shape[1] != x.shape[0]:
-            self.hidden = self.student.initial_hidden(x.shape[0])
-        actions, self.hidden = self.student(x, self.hidden)
+        n = obs[self.group].shape[0]
+        if self.hidden is None or self.hidden.shape[1] != n:
+            self.hidden = self.student.initial_hidden(n)
+        actions, self.hidden = self.student(obs, self.hidden)
         return actions
 
     def reset(self, dones: torch.Tensor | None = None) -> None:

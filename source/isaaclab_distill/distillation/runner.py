@@ -23,6 +23,7 @@ import torch
 from tensordict import TensorDict
 
 from ..models import MLPStudent
+from ..models.observations import shape_mismatch
 from .algorithm import DistillationAlgorithm, PositionOffsetMeter
 from .cfg import DistillationCfg
 from .checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
@@ -67,14 +68,15 @@ class DistillationRunner:
         self.device = torch.device(env.device)
         self.num_envs = int(env.num_envs)
         obs = env.get_observations()
-        if cfg.student_obs_group not in obs.keys():
-            raise DistillationError(f"Observation group '{cfg.student_obs_group}' not in env obs {list(obs.keys())}.")
-        obs_dim = obs[cfg.student_obs_group].shape[-1]
-        if obs_dim != student.obs_dim or int(env.num_actions) != student.action_dim:
+        if list(student.obs_shapes) != list(cfg.student_obs_groups):
             raise DistillationError(
-                f"Student expects obs {student.obs_dim} / actions {student.action_dim}, env gives obs {obs_dim}"
-                f" ('{cfg.student_obs_group}') / actions {env.num_actions}."
+                f"The student reads {list(student.obs_shapes)}, the config's student_obs_groups are"
+                f" {list(cfg.student_obs_groups)}."
             )
+        mismatch = shape_mismatch(student.obs_shapes, obs)
+        if mismatch is not None or int(env.num_actions) != student.action_dim:
+            found = mismatch or f"the env has {env.num_actions} actions, the student {student.action_dim}"
+            raise DistillationError(f"The student does not fit the env: {found}.")
         self.alg = DistillationAlgorithm(student, teachers, cfg, self.num_envs, self.device, env_teacher_ids)
         # Run state (saved in checkpoints) and the env stream: current obs, running episode statistics
         self.epoch = 0  # completed epochs
@@ -154,7 +156,7 @@ class DistillationRunner:
         if policy == "teacher":
             actor = TeacherGroupsPolicy(lambda obs, dones: alg.teacher_actions(obs, dones, deterministic=True))
         else:
-            actor = StudentPolicy(alg.student, self.cfg.student_obs_group)
+            actor = StudentPolicy(alg.student)
         meter = (
             PositionOffsetMeter(alg)
             if policy == "teacher" and self.cfg.multi_teacher.position_offset_correction

@@ -2,7 +2,8 @@
 
 Storage is a ring buffer over time, shaped ``[C, N, ...]`` (C = capacity in steps per env, N = envs). Every call to
 :meth:`EpisodeDataset.append` writes one step for all envs; when full, the oldest step is overwritten. Each step
-holds the student observation, the teacher action (the label), the done flag returned by the env for that step, a
+holds the student observation (one tensor per observation group, a TensorDict ``[C, N]``: a depth image stays
+``[C, N, 1, H, W]``), the teacher action (the label), the done flag returned by the env for that step, a
 validity flag (envs excluded by multi-teacher selection are stored but never trained on) and, for recurrent students,
 the student hidden state *before* that step.
 
@@ -15,17 +16,18 @@ student where to zero it again. Every stored step therefore appears in exactly o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
+from tensordict import TensorDict
 
 
 @dataclass
 class SequenceBatch:
     """A minibatch of segments. Shapes are ``[T, B, ...]``, or ``[B, ...]`` when ``flat`` (seq_len == 1)."""
 
-    obs: torch.Tensor  # [T, B, D] student observations
+    obs: TensorDict  # [T, B] student observation groups
     actions: torch.Tensor  # [T, B, A] teacher actions (labels)
     dones: torch.Tensor  # [T, B] bool, episode ended after this step
     mask: torch.Tensor  # [T, B] bool, step is real (not padding) and valid for training
@@ -39,7 +41,7 @@ class EpisodeDataset:
     def __init__(
         self,
         num_envs: int,
-        obs_dim: int,
+        obs_shapes: Mapping[str, Sequence[int]],
         action_dim: int,
         capacity: int,
         device: str | torch.device = "cpu",
@@ -49,7 +51,7 @@ class EpisodeDataset:
 
         Args:
             num_envs: N.
-            obs_dim: Student observation size D.
+            obs_shapes: ``group -> per-env shape`` of the student's groups (the student's ``obs_shapes``).
             action_dim: Action size A.
             capacity: Steps kept per env (C); ``num_envs * capacity`` transitions in total.
             device: Device of the buffers (the env device).
@@ -59,7 +61,11 @@ class EpisodeDataset:
             raise ValueError(f"Dataset capacity must be >= 1 step per env, got {capacity}.")
         self.num_envs, self.capacity, self.device = num_envs, capacity, torch.device(device)
         c, n = capacity, num_envs
-        self.obs = torch.zeros(c, n, obs_dim, device=self.device)
+        self.obs = TensorDict(
+            {group: torch.zeros(c, n, *shape, device=self.device) for group, shape in obs_shapes.items()},
+            batch_size=[c, n],
+            device=self.device,
+        )
         self.actions = torch.zeros(c, n, action_dim, device=self.device)
         self.dones = torch.zeros(c, n, dtype=torch.bool, device=self.device)
         self.valid = torch.ones(c, n, dtype=torch.bool, device=self.device)
@@ -85,21 +91,29 @@ class EpisodeDataset:
     _BUFFERS = ("obs", "actions", "dones", "valid", "hidden", "rollout_start")
 
     def state_dict(self) -> dict:
-        """The stored steps in chronological order (only the filled part) as tensors, for checkpoints."""
+        """The stored steps in chronological order (only the filled part), plain tensors and dicts for checkpoints."""
         order = (self._head + torch.arange(self._len, device=self.device)) % self.capacity
         state = {name: getattr(self, name)[order] for name in self._BUFFERS if getattr(self, name) is not None}
+        state["obs"] = state["obs"].to_dict()  # group -> [L, N, ...]: a safe (weights_only) checkpoint holds no class
         return state | {"new_rollout": self._new_rollout}
 
     def load_state_dict(self, state: dict) -> None:
         """Inverse of :meth:`state_dict`; the per-step shapes must match and the steps fit the capacity."""
         length = int(state["rollout_start"].shape[0])
-        for name in self._BUFFERS:
-            buffer = getattr(self, name)
+        if length > self.capacity:
+            raise ValueError(f"the dataset holds {length} steps per env, more than the capacity {self.capacity}")
+        stored = state["obs"]
+        if not isinstance(stored, Mapping) or set(stored) != set(self.obs.keys()):
+            groups = sorted(stored) if isinstance(stored, Mapping) else "one flat tensor"
+            raise ValueError(f"dataset groups {groups} do not fit the student's {sorted(self.obs.keys())}")
+        pairs = [(f"obs '{group}'", self.obs[group], stored[group]) for group in stored]
+        pairs += [(name, getattr(self, name), state.get(name)) for name in self._BUFFERS[1:]]
+        for name, buffer, value in pairs:
             if buffer is None:
                 continue
-            if state[name].shape[1:] != buffer.shape[1:] or length > self.capacity:
-                raise ValueError(f"dataset '{name}' {tuple(state[name].shape)} does not fit {tuple(buffer.shape)}")
-            buffer[:length] = state[name]
+            if value.shape[1:] != buffer.shape[1:]:
+                raise ValueError(f"dataset {name} {tuple(value.shape)} does not fit {tuple(buffer.shape)}")
+            buffer[:length] = value
         self._head, self._len, self._new_rollout = 0, length, bool(state["new_rollout"])
 
     def start_rollout(self) -> None:
@@ -108,7 +122,7 @@ class EpisodeDataset:
 
     def append(
         self,
-        obs: torch.Tensor,
+        obs: Mapping[str, torch.Tensor],
         actions: torch.Tensor,
         dones: torch.Tensor,
         hidden: torch.Tensor | None = None,
@@ -117,7 +131,7 @@ class EpisodeDataset:
         """Store one step for all envs, overwriting the oldest step when full.
 
         Args:
-            obs: ``[N, D]`` student observations.
+            obs: The student's groups, ``[N, ...]`` each (extra groups are ignored).
             actions: ``[N, A]`` teacher actions.
             dones: ``[N]`` done flags returned by the env for this step.
             hidden: ``[K, N, H]`` student hidden state before this step (recurrent students).
@@ -129,7 +143,8 @@ class EpisodeDataset:
         else:  # full: overwrite the oldest step
             idx = self._head
             self._head = (self._head + 1) % self.capacity
-        self.obs[idx] = obs
+        for group, buffer in self.obs.items():
+            buffer[idx] = obs[group]
         self.actions[idx] = actions
         self.dones[idx] = dones.view(-1).bool()
         self.valid[idx] = True if valid is None else valid.view(-1).bool()

@@ -1,9 +1,11 @@
 """Depth student for the parkour task: depth CNN -> fuse with proprioception -> GRU -> 32-d feature -> actor MLP.
 
-Input: one flat observation ``[proprio (P) | depth (H * W, row-major)]`` per env, the layout of the ``policy`` group
-of ``Isaac-Depth-Parkour-v0`` (see ``depth_parkour_env_cfg``). Structure (extreme-parkour's recurrent depth backbone):
+Input: observation groups (:mod:`.observations`): the image group ``depth_group`` ``[B, C, H, W]`` (``C`` stacked
+frames) and the vector groups, concatenated as proprioception ``[B, P]``; in ``Isaac-Depth-Parkour-v0`` these are
+``depth`` ``[N, 1, 58, 87]`` and ``policy`` ``[N, 50]`` (see ``depth_parkour_env_cfg``). Structure (extreme-parkour's
+recurrent depth backbone):
 
-1. ``cnn``: convolutions over the ``1 x H x W`` depth image -> flatten -> ``Linear -> act -> Linear -> act`` to a
+1. ``cnn``: convolutions over the ``C x H x W`` depth image -> flatten -> ``Linear -> act -> Linear -> act`` to a
    ``depth_latent_dim`` latent;
 2. ``fuse``: ``[depth latent | proprio] -> Linear -> act -> Linear`` to ``fuse_dim``;
 3. ``rnn``: one GRU layer (``rnn_hidden_dim``); its output -> ``Linear -> tanh`` = the depth feature (32);
@@ -12,13 +14,13 @@ of ``Isaac-Depth-Parkour-v0`` (see ``depth_parkour_env_cfg``). Structure (extrem
    of the teacher's scandots).
 
 The interface is that of :mod:`.students` (this is a :class:`~.students.MLPStudent` subclass):
-``forward(obs[B, D], hidden) -> (actions[B, A], hidden)``, ``forward_sequence(obs[T, B, D], h0, dones[T, B]) ->
+``forward(obs[B], hidden) -> (actions[B, A], hidden)``, ``forward_sequence(obs[T, B], h0, dones[T, B]) ->
 actions[T, B, A]`` (hidden state zeroed after ``dones[t]``), ``initial_hidden(B) -> [1, B, H]``, ``config``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -27,7 +29,8 @@ from isaaclab.utils import configclass
 from rsl_rl.utils import resolve_nn_activation
 
 from .cfg import StudentCfg
-from .students import MLPStudent, unroll
+from .observations import group_view, image_groups
+from .students import MLPStudent, ObsSpec, unroll
 from .teacher_init import create_depth_actor_from_teacher
 
 
@@ -36,10 +39,8 @@ class DepthStudentCfg(StudentCfg):
     """Sizes of :class:`DepthStudent`. The default is a small strided CNN (~0.5 M parameters) that runs on CPU."""
 
     class_name: str = "depth_cnn_gru"
-    proprio_dim: int = 50
-    """P: proprioceptive prefix of the observation (the depth-parkour layout's)."""
-    depth_shape: tuple[int, int] = (58, 87)
-    """(H, W) of the depth image that follows the proprioception."""
+    depth_group: str = "depth"
+    """The image group ``[N, C, H, W]`` the CNN reads; every other group read is proprioception (a vector)."""
     conv_channels: list[int] = [16, 32, 32]
     conv_kernels: list[int] = [5, 3, 3]
     conv_strides: list[int] = [2, 2, 2]
@@ -77,13 +78,13 @@ class PaperDepthStudentCfg(DepthStudentCfg):
     rnn_hidden_dim: int = 512
 
 
-def build_depth_cnn(cfg: DepthStudentCfg) -> nn.Sequential:
-    """Convolutions -> flatten -> ``Linear -> act -> Linear -> act``: ``[B, 1, H, W] -> [B, depth_latent_dim]``."""
+def build_depth_cnn(cfg: DepthStudentCfg, image_shape: tuple[int, int, int]) -> nn.Sequential:
+    """Convolutions -> flatten -> ``Linear -> act -> Linear -> act``: ``[B, C, H, W] -> [B, depth_latent_dim]``."""
     lengths = {len(cfg.conv_channels), len(cfg.conv_kernels), len(cfg.conv_strides), len(cfg.conv_maxpool)}
     if len(lengths) != 1:
         raise ValueError("conv_channels, conv_kernels, conv_strides and conv_maxpool must have the same length.")
     layers: list[nn.Module] = []
-    in_ch = 1
+    in_ch = image_shape[0]
     for out_ch, kernel, stride, pool in zip(cfg.conv_channels, cfg.conv_kernels, cfg.conv_strides, cfg.conv_maxpool):
         layers.append(nn.Conv2d(in_ch, out_ch, kernel_size=kernel, stride=stride))
         if pool:
@@ -93,7 +94,7 @@ def build_depth_cnn(cfg: DepthStudentCfg) -> nn.Sequential:
     layers.append(nn.Flatten())
     convs = nn.Sequential(*layers)
     with torch.no_grad():
-        flat_dim = convs(torch.zeros(1, 1, *cfg.depth_shape)).shape[1]
+        flat_dim = convs(torch.zeros(1, *image_shape)).shape[1]
     return nn.Sequential(
         *layers,
         nn.Linear(flat_dim, cfg.cnn_hidden_dim),
@@ -108,50 +109,53 @@ class DepthStudent(MLPStudent):
 
     is_recurrent: bool = True
 
-    def __init__(self, obs_dim: int, action_dim: int, cfg: DepthStudentCfg | None = None) -> None:
+    def __init__(self, obs_shapes: ObsSpec, action_dim: int, cfg: DepthStudentCfg | None = None) -> None:
         """Build the network.
 
         Args:
-            obs_dim: D = ``proprio_dim + H * W``.
+            obs_shapes: The groups it reads: ``cfg.depth_group`` ``(C, H, W)`` and one or more vector groups
+                (together the proprioception, P columns).
             action_dim: Action size A.
             cfg: Sizes; the default :class:`DepthStudentCfg` when None.
 
         Raises:
-            ValueError: ``obs_dim`` does not match the configured proprioception and image sizes.
+            ValueError: The groups are not one image ``cfg.depth_group`` plus vectors.
         """
         cfg = DepthStudentCfg() if cfg is None else cfg
-        height, width = cfg.depth_shape
-        if obs_dim != cfg.proprio_dim + height * width:
-            raise ValueError(
-                f"obs_dim {obs_dim} != proprio_dim {cfg.proprio_dim} + depth {height}x{width}; check the depth shape."
-            )
         self.student_cfg = cfg
-        self.proprio_dim, self.depth_shape = cfg.proprio_dim, (height, width)
         self.rnn_hidden_dim, self.feature_dim = cfg.rnn_hidden_dim, cfg.feature_dim
-        # only the proprioception is normalised (the image is already in [0, 1]): see _normalized_dim
-        super().__init__(obs_dim, action_dim, cfg.hidden_dims, cfg.activation, cfg.obs_normalization)
-        self.cnn = build_depth_cnn(cfg)
+        # only the proprioception (the vector groups) is normalised; the image is already in [0, 1]
+        super().__init__(obs_shapes, action_dim, cfg.hidden_dims, cfg.activation, cfg.obs_normalization)
+        self.proprio_dim, self.depth_group = self.obs_dim, cfg.depth_group
+        self.image_shape: tuple[int, int, int] = self.obs_shapes[cfg.depth_group]  # type: ignore[assignment]
+        self.cnn = build_depth_cnn(cfg, self.image_shape)
         self.fuse = nn.Sequential(
-            nn.Linear(cfg.depth_latent_dim + cfg.proprio_dim, cfg.fuse_hidden_dim),
+            nn.Linear(cfg.depth_latent_dim + self.proprio_dim, cfg.fuse_hidden_dim),
             resolve_nn_activation(cfg.activation),
             nn.Linear(cfg.fuse_hidden_dim, cfg.fuse_dim),
         )
         self.rnn = nn.GRU(cfg.fuse_dim, cfg.rnn_hidden_dim, num_layers=1)
         self.feature_head = nn.Sequential(nn.Linear(cfg.rnn_hidden_dim, cfg.feature_dim), nn.Tanh())
-        self.config = {**cfg.to_dict(), "obs_dim": int(obs_dim), "action_dim": int(action_dim)}
+        sizes = {k: self.config[k] for k in ("obs_shapes", "obs_dim", "action_dim")}
+        self.config = {**cfg.to_dict(), **sizes}
 
     cfg_class = DepthStudentCfg
 
     @classmethod
-    def from_cfg(cls, cfg: StudentCfg | dict[str, Any], obs_dim: int, action_dim: int) -> DepthStudent:
+    def from_cfg(cls, cfg: StudentCfg | dict[str, Any], obs_shapes: ObsSpec, action_dim: int) -> DepthStudent:
         """Build from a :class:`DepthStudentCfg` (or its dict, as stored in checkpoints)."""
-        return cls(obs_dim, action_dim, cls.parse_cfg(cfg))
+        return cls(obs_shapes, action_dim, cls.parse_cfg(cfg))
+
+    def _check_groups(self) -> None:
+        group = self.student_cfg.depth_group
+        shape = self.obs_shapes.get(group)
+        if shape is None or len(shape) != 3:
+            raise ValueError(f"needs the image group '{group}' [N, C, H, W], got the groups {dict(self.obs_shapes)}")
+        if image_groups(self.obs_shapes) != [group] or not self.vector_groups:
+            raise ValueError(f"reads one image group '{group}' and at least one vector group, got {self.obs_shapes}")
 
     def _head_input_dim(self) -> int:
-        return self.proprio_dim + self.feature_dim
-
-    def _normalized_dim(self) -> int:
-        return self.proprio_dim
+        return self.obs_dim + self.feature_dim
 
     @property
     def hidden_shape(self) -> tuple[int, int]:
@@ -162,45 +166,46 @@ class DepthStudent(MLPStudent):
         """Zero hidden state ``[1, B, H]``."""
         return torch.zeros(1, batch_size, self.rnn_hidden_dim, device=self.mlp[0].weight.device)
 
-    def split(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``obs[..., D] -> (normalised proprio[..., P], depth[..., H, W])``."""
-        proprio = self.obs_normalizer(obs[..., : self.proprio_dim])
-        return proprio, obs[..., self.proprio_dim :].unflatten(-1, self.depth_shape)
+    def split(self, obs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """``obs[...] -> (normalised proprio[..., P], depth[..., C, H, W])``."""
+        return self.obs_normalizer(self.vector_input(obs)), group_view(obs, self.obs_shapes)[self.depth_group]
 
     def _encode(self, proprio: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
-        """GRU input ``[..., fuse_dim]`` from ``proprio[..., P]`` and ``depth[..., H, W]`` (any leading dims)."""
-        lead = depth.shape[:-2]
-        latent = self.cnn(depth.reshape(-1, 1, *self.depth_shape)).reshape(*lead, -1)
+        """GRU input ``[..., fuse_dim]`` from ``proprio[..., P]`` and ``depth[..., C, H, W]`` (any leading dims)."""
+        lead = depth.shape[:-3]
+        latent = self.cnn(depth.reshape(-1, *self.image_shape)).reshape(*lead, -1)
         return self.fuse(torch.cat((latent, proprio), dim=-1))
 
     def _act(self, proprio: torch.Tensor, rnn_out: torch.Tensor) -> torch.Tensor:
         return self.mlp(torch.cat((proprio, self.feature_head(rnn_out)), dim=-1))
 
-    def forward(self, obs: torch.Tensor, hidden: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """One step: ``obs[B, D], hidden[1, B, H] -> (actions[B, A], hidden[1, B, H])``."""
-        if hidden is None:
-            hidden = self.initial_hidden(obs.shape[0])
+    def forward(
+        self, obs: Mapping[str, torch.Tensor], hidden: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step: ``obs[B], hidden[1, B, H] -> (actions[B, A], hidden[1, B, H])``."""
         proprio, depth = self.split(obs)
+        if hidden is None:
+            hidden = self.initial_hidden(proprio.shape[0])
         out, hidden = self.rnn(self._encode(proprio, depth).unsqueeze(0), hidden.contiguous())
         return self._act(proprio, out.squeeze(0)), hidden
 
     def forward_sequence(
-        self, obs: torch.Tensor, h0: torch.Tensor | None = None, dones: torch.Tensor | None = None
+        self, obs: Mapping[str, torch.Tensor], h0: torch.Tensor | None = None, dones: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """A segment ``obs[T, B, D]`` from ``h0[1, B, H]`` -> ``actions[T, B, A]``.
+        """A segment ``obs[T, B]`` from ``h0[1, B, H]`` -> ``actions[T, B, A]``.
 
         ``dones[T, B]``: the episode of env b ended after step t, so its hidden state is zeroed before step t + 1.
         The CNN, the fusion and the actor run once over all ``T * B`` steps; only the GRU steps through time.
         """
-        hidden = self.initial_hidden(obs.shape[1]) if h0 is None else h0
         proprio, depth = self.split(obs)
+        hidden = self.initial_hidden(proprio.shape[1]) if h0 is None else h0
         out = unroll(self.rnn, self._encode(proprio, depth), hidden, dones)  # [T, B, H]
         return self._act(proprio, out)
 
-    def depth_feature(self, obs: torch.Tensor, hidden: torch.Tensor | None = None) -> torch.Tensor:
-        """The 32-d depth feature of one step, ``obs[B, D] -> [B, feature_dim]`` (for inspection)."""
-        hidden = self.initial_hidden(obs.shape[0]) if hidden is None else hidden
+    def depth_feature(self, obs: Mapping[str, torch.Tensor], hidden: torch.Tensor | None = None) -> torch.Tensor:
+        """The 32-d depth feature of one step, ``obs[B] -> [B, feature_dim]`` (for inspection)."""
         proprio, depth = self.split(obs)
+        hidden = self.initial_hidden(proprio.shape[0]) if hidden is None else hidden
         out, _ = self.rnn(self._encode(proprio, depth).unsqueeze(0), hidden.contiguous())
         return self.feature_head(out.squeeze(0))
 

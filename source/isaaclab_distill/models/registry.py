@@ -13,7 +13,7 @@ import torch.nn as nn
 from ..utils.errors import UserError
 from .cfg import StudentCfg
 from .depth_student import DepthStudent
-from .students import MLPStudent, RecurrentStudent
+from .students import MLPStudent, ObsSpec, RecurrentStudent
 
 STUDENTS: dict[str, type[MLPStudent]] = {
     "mlp": MLPStudent,
@@ -21,13 +21,13 @@ STUDENTS: dict[str, type[MLPStudent]] = {
     "lstm": RecurrentStudent,
     "depth_cnn_gru": DepthStudent,
 }
-"""``class_name`` -> student class (each has ``from_cfg(cfg, obs_dim, action_dim)``)."""
+"""``class_name`` -> student class (each has ``from_cfg(cfg, obs_shapes, action_dim)``)."""
 
 
 def register_student(class_name: str, student_class: type[MLPStudent]) -> None:
     """Make ``class_name`` buildable by :func:`build_student` (it must follow the :mod:`.students` interface)."""
     if not hasattr(student_class, "from_cfg"):
-        raise TypeError(f"{student_class.__name__} has no from_cfg(cfg, obs_dim, action_dim) classmethod")
+        raise TypeError(f"{student_class.__name__} has no from_cfg(cfg, obs_shapes, action_dim) classmethod")
     STUDENTS[class_name] = student_class
 
 
@@ -47,15 +47,20 @@ def student_class(class_name: str) -> type[MLPStudent]:
     return STUDENTS[class_name]
 
 
-def build_student(cfg: StudentCfg | dict[str, Any], obs_dim: int, action_dim: int) -> nn.Module:
-    """Create the student described by ``cfg`` (a :class:`StudentCfg`, a subclass, or its dict) for these sizes.
+def build_student(cfg: StudentCfg | dict[str, Any], obs_shapes: ObsSpec, action_dim: int) -> nn.Module:
+    """Create the student described by ``cfg`` (a :class:`StudentCfg`, a subclass, or its dict) for these inputs.
+
+    Args:
+        cfg: The student config.
+        obs_shapes: ``group -> per-env shape`` of the groups it reads (:mod:`.observations`), or one vector width.
+        action_dim: Action size A.
 
     Raises:
-        UserError: Unknown ``class_name``, or a config that does not fit the sizes (named in the message).
+        UserError: Unknown ``class_name``, or a config that does not fit the inputs (named in the message).
     """
     class_name = cfg["class_name"] if isinstance(cfg, dict) else cfg.class_name
     cls = student_class(class_name)
     try:
-        return cls.from_cfg(cfg, int(obs_dim), int(action_dim))
+        return cls.from_cfg(cfg, obs_shapes, int(action_dim))
     except ValueError as err:
         raise UserError(f"cannot build the '{class_name}' student: {err}") from None

@@ -3,13 +3,16 @@
 Every student shares one interface, so that the algorithm, the losses and the rollouts never branch on the
 architecture:
 
-- ``forward(obs[B, D], hidden=None) -> (actions[B, A], hidden)``: one step.
-- ``forward_sequence(obs[T, B, D], h0, dones[T, B]) -> actions[T, B, A]``: a segment; ``dones[t]`` means the episode
+- ``obs`` is a mapping ``group -> tensor`` (the env's TensorDict; see :mod:`.observations`) holding the groups of
+  ``obs_shapes``; a student that reads one group also takes that tensor alone. Below, ``obs[B, D]`` is the
+  concatenation of its vector groups (``obs_dim`` = D).
+- ``forward(obs[B], hidden=None) -> (actions[B, A], hidden)``: one step.
+- ``forward_sequence(obs[T, B], h0, dones[T, B]) -> actions[T, B, A]``: a segment; ``dones[t]`` means the episode
   ended after step ``t``, so the hidden state is zeroed before step ``t + 1``.
 - ``initial_hidden(B)``: the state at an episode start (``None`` for the MLP); :func:`reset_hidden` zeroes it where
   episodes ended.
-- ``from_cfg(cfg, obs_dim, action_dim)``: build from a config dict (what the registry and checkpoints use);
-  ``config``: that dict, stored in checkpoints.
+- ``from_cfg(cfg, obs_shapes, action_dim)``: build from a config dict (what the registry and checkpoints use);
+  ``config``: that dict plus ``obs_shapes`` / ``action_dim``, stored in checkpoints.
 - ``init_from_teacher(teacher_actor, input_indices)``: start from a PPO teacher's weights.
 
 The hidden state of a recurrent student is ONE tensor ``[K, B, H]`` with ``K = num_layers`` for a GRU and
@@ -21,7 +24,7 @@ what lets :func:`.teacher_init.init_from_teacher` match teacher and student weig
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -29,7 +32,13 @@ import torch.nn as nn
 from rsl_rl.modules import MLP, RNN, EmpiricalNormalization
 
 from .cfg import StudentCfg
+from .observations import ObsShapes, as_obs_shapes, concat_vectors, group_view, image_groups, vector_groups
 from .teacher_init import init_from_teacher as copy_teacher_weights
+
+Obs = Mapping[str, torch.Tensor] | torch.Tensor
+"""A student's input: its groups (a TensorDict or dict), or the one tensor of a single-group student."""
+ObsSpec = int | Mapping[str, Sequence[int]]
+"""``obs_shapes`` as given to a constructor (see :func:`.observations.as_obs_shapes`)."""
 
 
 def reset_hidden(hidden: torch.Tensor | None, dones: torch.Tensor) -> torch.Tensor | None:
@@ -47,7 +56,7 @@ class MLPStudent(nn.Module):
 
     def __init__(
         self,
-        obs_dim: int,
+        obs_shapes: int | Mapping[str, Sequence[int]],
         action_dim: int,
         hidden_dims: Sequence[int] = (256, 256, 128),
         activation: str = "elu",
@@ -56,16 +65,24 @@ class MLPStudent(nn.Module):
         """Build the network.
 
         Args:
-            obs_dim: Student observation size D.
+            obs_shapes: ``group -> per-env shape`` of the groups it reads, in order (:mod:`.observations`); an int D
+                is one vector group ``"policy"`` of width D.
             action_dim: Action size A.
             hidden_dims: Hidden layer sizes of the MLP.
             activation: Activation name (rsl_rl naming).
             obs_normalization: Normalise inputs with running mean/std.
+
+        Raises:
+            ValueError: An image group for a student that reads vectors only.
         """
         super().__init__()
-        self.obs_dim, self.action_dim = obs_dim, action_dim
+        self.obs_shapes: ObsShapes = as_obs_shapes(obs_shapes)
+        self.vector_groups = vector_groups(self.obs_shapes)
+        self._check_groups()
+        self.obs_dim = sum(self.obs_shapes[group][0] for group in self.vector_groups)
+        self.action_dim = action_dim
         self.obs_normalization = obs_normalization
-        self.obs_normalizer = EmpiricalNormalization(self._normalized_dim()) if obs_normalization else nn.Identity()
+        self.obs_normalizer = EmpiricalNormalization(self.obs_dim) if obs_normalization else nn.Identity()
         self.mlp = MLP(self._head_input_dim(), action_dim, list(hidden_dims), activation)
         # Plain-data description, stored in checkpoints to rebuild the network (see build_student)
         self.config: dict = {
@@ -73,37 +90,45 @@ class MLPStudent(nn.Module):
             "hidden_dims": [int(d) for d in hidden_dims],
             "activation": activation,
             "obs_normalization": bool(obs_normalization),
-            "obs_dim": int(obs_dim),
+            "obs_shapes": {group: list(shape) for group, shape in self.obs_shapes.items()},
+            "obs_dim": int(self.obs_dim),
             "action_dim": int(action_dim),
         }
 
-    def _head_input_dim(self) -> int:
-        return self.obs_dim
+    def _check_groups(self) -> None:
+        """Every group must be a vector (a subclass that encodes images overrides this)."""
+        if len(self.vector_groups) != len(self.obs_shapes):
+            raise ValueError(
+                f"groups {image_groups(self.obs_shapes)} are images; this student reads vectors only"
+                " (use 'depth_cnn_gru', or a registered image student)"
+            )
 
-    def _normalized_dim(self) -> int:
-        """Leading observation columns that the normaliser sees (all of them here)."""
+    def vector_input(self, obs: Mapping[str, torch.Tensor] | torch.Tensor) -> torch.Tensor:
+        """``obs[..., D]``: the vector groups of ``obs`` concatenated, not normalised."""
+        return concat_vectors(group_view(obs, self.obs_shapes), self.vector_groups)
+
+    def _head_input_dim(self) -> int:
         return self.obs_dim
 
     def initial_hidden(self, batch_size: int) -> torch.Tensor | None:
         """Hidden state at an episode start (none for a feed-forward student)."""
         return None
 
-    def forward(self, obs: torch.Tensor, hidden: torch.Tensor | None = None) -> tuple[torch.Tensor, None]:
-        """One step: ``obs[B, D] -> (actions[B, A], None)``."""
-        return self.mlp(self.obs_normalizer(obs)), None
+    def forward(self, obs: Obs, hidden: torch.Tensor | None = None) -> tuple[torch.Tensor, None]:
+        """One step: ``obs[B] -> (actions[B, A], None)``."""
+        return self.mlp(self.obs_normalizer(self.vector_input(obs))), None
 
     def forward_sequence(
-        self, obs: torch.Tensor, h0: torch.Tensor | None = None, dones: torch.Tensor | None = None
+        self, obs: Obs, h0: torch.Tensor | None = None, dones: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """A segment ``obs[T, B, D] -> actions[T, B, A]`` (steps are independent)."""
-        return self.mlp(self.obs_normalizer(obs))
+        """A segment ``obs[T, B] -> actions[T, B, A]`` (steps are independent)."""
+        return self.mlp(self.obs_normalizer(self.vector_input(obs)))
 
     @torch.no_grad()
-    def update_normalization(self, obs: torch.Tensor) -> None:
-        """Update the running statistics with ``obs[..., D]`` (its normalised columns; in train mode, as in rsl_rl)."""
+    def update_normalization(self, obs: Obs) -> None:
+        """Update the running statistics with ``obs[...]`` (its vector groups; in train mode, as in rsl_rl)."""
         if self.obs_normalization:
-            n = self._normalized_dim()
-            self.obs_normalizer.update(obs[..., :n].reshape(-1, n))
+            self.obs_normalizer.update(self.vector_input(obs).reshape(-1, self.obs_dim))
 
     cfg_class: type[StudentCfg] = StudentCfg
     """The config class whose fields :meth:`from_cfg` reads."""
@@ -116,10 +141,10 @@ class MLPStudent(nn.Module):
         return cls.cfg_class(**{k: v for k, v in data.items() if k in fields})
 
     @classmethod
-    def from_cfg(cls, cfg: StudentCfg | dict[str, Any], obs_dim: int, action_dim: int) -> MLPStudent:
+    def from_cfg(cls, cfg: StudentCfg | dict[str, Any], obs_shapes: ObsSpec, action_dim: int) -> MLPStudent:
         """Build from a :class:`StudentCfg` (or its dict, as stored in checkpoints)."""
         c = cls.parse_cfg(cfg)
-        return cls(obs_dim, action_dim, c.hidden_dims, c.activation, c.obs_normalization)
+        return cls(obs_shapes, action_dim, c.hidden_dims, c.activation, c.obs_normalization)
 
     def init_from_teacher(
         self, teacher_actor: nn.Module, input_indices: Sequence[int] | None = None
@@ -135,7 +160,7 @@ class RecurrentStudent(MLPStudent):
 
     def __init__(
         self,
-        obs_dim: int,
+        obs_shapes: ObsSpec,
         action_dim: int,
         hidden_dims: Sequence[int] = (256, 256, 128),
         activation: str = "elu",
@@ -147,7 +172,7 @@ class RecurrentStudent(MLPStudent):
         """Build the network.
 
         Args:
-            obs_dim: Student observation size D.
+            obs_shapes: Groups it reads (vectors; see :class:`MLPStudent`).
             action_dim: Action size A.
             hidden_dims: Hidden layer sizes of the MLP head.
             activation: Activation name (rsl_rl naming).
@@ -159,18 +184,18 @@ class RecurrentStudent(MLPStudent):
         if rnn_type not in ("gru", "lstm"):
             raise ValueError(f"Unknown rnn_type '{rnn_type}', expected 'gru' or 'lstm'.")
         self.rnn_type, self.rnn_hidden_dim, self.rnn_num_layers = rnn_type, rnn_hidden_dim, rnn_num_layers
-        super().__init__(obs_dim, action_dim, hidden_dims, activation, obs_normalization)
+        super().__init__(obs_shapes, action_dim, hidden_dims, activation, obs_normalization)
         # rsl_rl's RNN wrapper is used for its parameters only (``rnn.rnn.*`` names match RNNModel); its internal
         # hidden-state bookkeeping is bypassed because the hidden state is explicit here.
-        self.rnn = RNN(obs_dim, rnn_hidden_dim, rnn_num_layers, rnn_type)
+        self.rnn = RNN(self.obs_dim, rnn_hidden_dim, rnn_num_layers, rnn_type)
         self.config.update(class_name=rnn_type, rnn_hidden_dim=int(rnn_hidden_dim), rnn_num_layers=int(rnn_num_layers))
 
     @classmethod
-    def from_cfg(cls, cfg: StudentCfg | dict[str, Any], obs_dim: int, action_dim: int) -> RecurrentStudent:
+    def from_cfg(cls, cfg: StudentCfg | dict[str, Any], obs_shapes: ObsSpec, action_dim: int) -> RecurrentStudent:
         """Build from a :class:`StudentCfg` whose ``class_name`` is ``"gru"`` or ``"lstm"``."""
         c = cls.parse_cfg(cfg)
         args = (c.hidden_dims, c.activation, c.obs_normalization, c.class_name, c.rnn_hidden_dim, c.rnn_num_layers)
-        return cls(obs_dim, action_dim, *args)
+        return cls(obs_shapes, action_dim, *args)
 
     def _head_input_dim(self) -> int:
         return self.rnn_hidden_dim
@@ -195,22 +220,24 @@ class RecurrentStudent(MLPStudent):
         out, h = self.rnn.rnn(x, hidden.contiguous())
         return out, h
 
-    def forward(self, obs: torch.Tensor, hidden: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """One step: ``obs[B, D], hidden[K, B, H] -> (actions[B, A], hidden[K, B, H])``."""
+    def forward(self, obs: Obs, hidden: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step: ``obs[B], hidden[K, B, H] -> (actions[B, A], hidden[K, B, H])``."""
+        x = self.obs_normalizer(self.vector_input(obs))  # [B, D]
         if hidden is None:
-            hidden = self.initial_hidden(obs.shape[0])
-        out, hidden = self._step(self.obs_normalizer(obs).unsqueeze(0), hidden)
+            hidden = self.initial_hidden(x.shape[0])
+        out, hidden = self._step(x.unsqueeze(0), hidden)
         return self.mlp(out.squeeze(0)), hidden
 
     def forward_sequence(
-        self, obs: torch.Tensor, h0: torch.Tensor | None = None, dones: torch.Tensor | None = None
+        self, obs: Obs, h0: torch.Tensor | None = None, dones: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """A segment ``obs[T, B, D]`` from ``h0[K, B, H]`` -> ``actions[T, B, A]``.
+        """A segment ``obs[T, B]`` from ``h0[K, B, H]`` -> ``actions[T, B, A]``.
 
         ``dones[T, B]``: the episode of env b ended after step t, so its hidden state is zeroed before step t + 1.
         """
-        hidden = self.initial_hidden(obs.shape[1]) if h0 is None else h0
-        return self.mlp(unroll(self._step, self.obs_normalizer(obs), hidden, dones))
+        x = self.obs_normalizer(self.vector_input(obs))  # [T, B, D]
+        hidden = self.initial_hidden(x.shape[1]) if h0 is None else h0
+        return self.mlp(unroll(self._step, x, hidden, dones))
 
 
 def unroll(

@@ -1,6 +1,7 @@
 """Configuration of the depth-parkour task (pure data; the terms are in ``mdp``, the terrain in ``terrain_cfg``).
 
-Observation layout (all groups are flat ``(num_envs, D)`` vectors, terms concatenated in this order):
+Observation layout (``teacher`` and ``policy`` are ``(num_envs, D)`` vectors, terms concatenated in this order;
+``depth`` is an image group):
 
 - proprioception, ``PROPRIO_DIM = 50``, identical first columns of both groups: base linear velocity (3), base
   angular velocity (3), projected gravity (3), velocity command (3), joint positions relative to default (12), joint
@@ -9,10 +10,11 @@ Observation layout (all groups are flat ``(num_envs, D)`` vectors, terms concate
   242``: the height scan is a 17 x 11 yaw-aligned grid (1.6 m x 1.0 m, 0.1 m) of ``base height - terrain height - 0.5``
   clipped to [-1, 1]; the privileged terms are the friction coefficients of the four feet (``FEET`` order: FL, FR, RL,
   RR) and the trunk mass offset [kg];
-- ``policy`` = ``[proprio | depth]``, ``POLICY_OBS_DIM = 50 + DEPTH_HEIGHT * DEPTH_WIDTH``: the depth image of the
-  front camera, row-major, ``distance_to_image_plane / DEPTH_MAX_DISTANCE`` in [0, 1] (1 = at or beyond 2 m), refreshed
-  every ``DEPTH_UPDATE_PERIOD = 0.1`` s (10 Hz; held between updates, the policy runs at 50 Hz). No scandots and no
-  privileged terms. Recover the image with ``obs[:, PROPRIO_DIM:].view(-1, DEPTH_HEIGHT, DEPTH_WIDTH)``.
+- ``policy`` = proprio (``POLICY_OBS_DIM = PROPRIO_DIM``) and ``depth`` = ``(num_envs, 1, DEPTH_HEIGHT,
+  DEPTH_WIDTH)``, the deployable student's two groups: the depth image of the front camera,
+  ``distance_to_image_plane / DEPTH_MAX_DISTANCE`` in [0, 1] (1 = at or beyond 2 m), refreshed every
+  ``DEPTH_UPDATE_PERIOD = 0.1`` s (10 Hz; held between updates, the policy runs at 50 Hz). No scandots and no
+  privileged terms. The teacher variant has no camera and no ``depth`` group.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ PRIVILEGED_DIM = 4 + 1
 TEACHER_OBS_DIM = PROPRIO_DIM + SCANDOTS_DIM + PRIVILEGED_DIM
 DEPTH_HEIGHT, DEPTH_WIDTH = 58, 87
 """Depth image size [px] (the extreme-parkour size). Smaller images need a matching change of these constants."""
-DEPTH_DIM = DEPTH_HEIGHT * DEPTH_WIDTH
-POLICY_OBS_DIM = PROPRIO_DIM + DEPTH_DIM
+DEPTH_SHAPE = (1, DEPTH_HEIGHT, DEPTH_WIDTH)
+"""Per-env shape of the ``depth`` image group (channel first, one frame)."""
+POLICY_OBS_DIM = PROPRIO_DIM
 DEPTH_MAX_DISTANCE = 2.0
 """Far clip of the depth camera [m]; farther surfaces and misses read 1.0."""
 DEPTH_UPDATE_PERIOD = 0.1
@@ -189,7 +192,7 @@ class ProprioCfg(ObsGroup):
 
 @configclass
 class ObservationsCfg:
-    """``teacher``: proprio + scandots + privileged. ``policy`` (deployable student): proprio + depth image."""
+    """``teacher``: proprio + scandots + privileged. ``policy`` + ``depth`` (deployable student): proprio, image."""
 
     @configclass
     class TeacherCfg(ProprioCfg):
@@ -209,11 +212,11 @@ class ObservationsCfg:
         )
 
     @configclass
-    class PolicyCfg(ProprioCfg):
-        """Proprioception and the flattened depth image (deployable student)."""
+    class DepthCfg(ObsGroup):
+        """The depth image ``(N, 1, H, W)`` (deployable student, with ``policy``); no noise."""
 
-        depth = ObsTerm(
-            func=mdp.depth_image_flat,
+        image = ObsTerm(
+            func=mdp.depth_image,
             params={
                 "sensor_cfg": SceneEntityCfg("depth_camera"),
                 "max_depth": DEPTH_MAX_DISTANCE,
@@ -224,8 +227,13 @@ class ObservationsCfg:
             },
         )
 
+        def __post_init__(self):
+            self.enable_corruption = False
+            self.concatenate_terms = True
+
     teacher: TeacherCfg = TeacherCfg()
-    policy: PolicyCfg = PolicyCfg()
+    policy: ProprioCfg = ProprioCfg()
+    depth: DepthCfg = DepthCfg()
 
 
 @configclass
@@ -275,9 +283,9 @@ class DepthParkourEnvCfg_PLAY(DepthParkourEnvCfg):
 
 @configclass
 class DepthParkourTeacherEnvCfg(DepthParkourEnvCfg):
-    """Teacher-training variant: no depth camera (the ``policy`` group is proprioception only), ~2x faster on CPU."""
+    """Teacher-training variant: no depth camera and no ``depth`` group, ~2x faster on CPU."""
 
     def __post_init__(self):
         super().__post_init__()
         self.scene.depth_camera = None
-        self.observations.policy.depth = None
+        self.observations.depth = None

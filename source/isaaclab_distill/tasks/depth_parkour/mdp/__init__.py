@@ -16,7 +16,7 @@ from .actions import TrotJointPositionActionCfg as TrotJointPositionActionCfg
 from .curriculums import terrain_levels_walked as terrain_levels_walked
 from .observations import body_friction as body_friction
 from .observations import body_mass_offset as body_mass_offset
-from .observations import depth_image_flat as depth_image_flat
+from .observations import depth_image as depth_image
 from .observations import gait_phase as gait_phase
 from .rewards import edge_from_heights as edge_from_heights
 from .rewards import feet_edge as feet_edge

@@ -13,14 +13,16 @@ if TYPE_CHECKING:
     from isaaclab.envs import ManagerBasedEnv
 
 
-class depth_image_flat(image_depth):
-    """Depth image from a (ray-caster) camera, clipped to ``[0, max_depth]``, scaled and flattened row-major.
+class depth_image(image_depth):
+    """Depth image ``(num_envs, frame_stack, H, W)`` from a (ray-caster) camera, clipped to ``[0, max_depth]``, scaled.
+
+    Channel first (``channel_first=True``, the CNN layout; ``False`` gives Isaac Lab's ``(num_envs, H, W, C)``).
 
     The value of a pixel is ``depth / max_depth + offset``: ``[0, 1]`` with ``offset=0`` (0 = at the lens, 1 = at or
-    beyond ``max_depth`` or no hit), ``[-0.5, 0.5]`` with ``offset=-0.5``. Shape is ``(num_envs, H * W)``; reshape with
-    ``view(-1, H, W)``. The camera's ``update_period`` sets how often the image changes (it is held in between).
-    ``blank=True`` is the ablation that shows whether a student uses the image: every pixel reads "far" (``1 +
-    offset``), as if nothing were in range (``env.observations.policy.depth.params.blank=true``).
+    beyond ``max_depth`` or no hit), ``[-0.5, 0.5]`` with ``offset=-0.5``. The camera's ``update_period`` sets how
+    often the image changes (it is held in between). ``blank=True`` is the ablation that shows whether a student uses
+    the image: every pixel reads "far" (``1 + offset``), as if nothing were in range
+    (``env.observations.depth.image.params.blank=true``).
     """
 
     def __call__(
@@ -44,7 +46,6 @@ class depth_image_flat(image_depth):
             channel_first=channel_first,
             frame_stack=frame_stack,
         )
-        image = image.flatten(start_dim=1)
         return (torch.ones_like(image) if blank else image) + offset
 
 

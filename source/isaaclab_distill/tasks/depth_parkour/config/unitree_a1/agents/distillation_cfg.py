@@ -1,16 +1,10 @@
-"""Distillation of the depth-parkour PPO teacher into the depth student (CNN + GRU, ``policy`` group)."""
+"""Distillation of the depth-parkour PPO teacher into the depth student (CNN + GRU, ``policy`` + ``depth`` groups)."""
 
 from isaaclab.utils import configclass
 
 from isaaclab_distill.distillation.cfg import DistillationAlgorithmCfg, DistillationCfg, DistillationStorageCfg
 from isaaclab_distill.models.depth_student import DepthStudentCfg
-from isaaclab_distill.tasks.depth_parkour.depth_parkour_env_cfg import (
-    DEPTH_HEIGHT,
-    DEPTH_WIDTH,
-    FEET,
-    PROPRIO_DIM,
-    SCANDOTS_DIM,
-)
+from isaaclab_distill.tasks.depth_parkour.depth_parkour_env_cfg import FEET, SCANDOTS_DIM
 
 FLAT_SCANDOTS = 0.265 - 0.5
 """Height-scan value on flat ground at the default pose: trunk height (0.265 m) minus the 0.5 m scan offset."""
@@ -22,7 +16,7 @@ MEAN_PRIVILEGED = [0.8] * len(FEET) + [0.5]
 class DepthParkourDistillationCfg(DistillationCfg):
     """BC then DAgger on 24-step segments; the student actor starts from the teacher actor (flat-ground scandots).
 
-    The student reads the ``policy`` group ``[proprio (50) | depth 58 x 87]``; the teacher reads ``teacher``
+    The student reads the groups ``policy`` (proprio, 50) and ``depth`` ``[1, 58, 87]``; the teacher reads ``teacher``
     ``[proprio | scandots (187) | privileged (5)]``. One stored transition is ~20 kB (the image), hence the
     ``max_dataset_steps`` bound of ~2 GB.
     """
@@ -39,13 +33,11 @@ class DepthParkourDistillationCfg(DistillationCfg):
         init_student_from_teacher=True,
     )
     storage = DistillationStorageCfg(max_dataset_steps=100_000)
-    student_obs_group = "policy"
+    student_obs_groups = ["policy", "depth"]
     eval_interval = 10
     eval_steps = 2000
     save_interval = 20
     student: DepthStudentCfg = DepthStudentCfg(
-        proprio_dim=PROPRIO_DIM,
-        depth_shape=(DEPTH_HEIGHT, DEPTH_WIDTH),
         hidden_dims=[512, 256, 128],
         teacher_scandots_dim=SCANDOTS_DIM,
         teacher_scandots_fill=FLAT_SCANDOTS,
