@@ -14,6 +14,11 @@ One command runs the whole pipeline on CPU with this package's own scripts, as a
    depth image (every pixel "far") on the same play terrain (every tile is an obstacle ring) with the same seed, and
    the table compares them: each ablation shows whether that policy uses its terrain sensor.
 
+``--teacher`` skips stage 1 and ``--student`` stage 3, so an existing pair is evaluated alone. Read the sensor
+ablations with the per-time columns: a tile exit ends an episode early, so the mean return favours a slow robot, and
+a blinded policy that creeps scores a similar success share over fewer episodes. ``successes / 1k`` (tile exits and
+time-outs per env and 1000 steps) and the velocity-tracking error show what the sensor buys.
+
 Everything lands in ``--out`` (``results.json`` holds the table); the runs' own folders are under ``--out/logs``.
 """
 
@@ -53,6 +58,7 @@ parser.add_argument("--out", default="logs/benchmarks/parkour_learning", help="O
 parser.add_argument("--teacher_envs", type=int, default=128, help="Envs of the PPO teacher run.")
 parser.add_argument("--teacher_iterations", type=int, default=320, help="PPO iterations (24 steps x envs each).")
 parser.add_argument("--teacher", default=None, help="Skip stage 1: use this trained model_*.pt (its run's curve).")
+parser.add_argument("--student", default=None, help="Skip stage 3: evaluate this student checkpoint.")
 parser.add_argument("--student_envs", type=int, default=64, help="Envs of the distillation run (depth camera on).")
 parser.add_argument("--student_epochs", type=int, default=16, help="Distillation epochs (24 steps x envs each).")
 parser.add_argument("--student_batch_size", type=int, default=None, help="Segments per update (task default: 64).")
@@ -145,11 +151,15 @@ def eval_row(summary: dict) -> dict:
     terms = {k.split("/", 1)[1]: v for k, v in metrics.items() if k.startswith("Episode_Termination/")}
     ended = sum(terms.values()) or float("nan")
     nan_if_none = lambda v: float("nan") if v is None else v  # noqa: E731 (the summary stores NaN as null)
+    success_share = sum(terms.get(name, 0.0) for name in success_terms()) / ended
+    env_steps = summary["num_envs"] * summary["steps"]
     return {
         "mean_return": nan_if_none(summary["mean_return"]),
         "mean_length": nan_if_none(summary["mean_length"]),
         "episodes": summary["episodes"],
-        "success_share": sum(terms.get(name, 0.0) for name in success_terms()) / ended,
+        "success_share": success_share,
+        "successes_per_1k_steps": 1000.0 * summary["episodes"] * success_share / env_steps,
+        "tracking_error": metrics.get("Metrics/base_velocity/error_vel_xy", float("nan")),
         "terrain_level": metrics.get("Curriculum/terrain_levels", float("nan")),
     }
 
@@ -168,13 +178,17 @@ def print_tables(results: dict) -> None:
         f"{results['seed']}); student: {results['student']['epochs']} epochs x {results['student']['envs']} envs, "
         f"{results['student']['wall_s'] / 60:.1f} min"
     )
-    header = f"{'policy':22}{'return':>9}{'/ teacher':>11}{'length':>8}{'success':>9}{'level':>7}"
+    header = (
+        f"{'policy':26}{'return':>8}{'/ teacher':>10}{'length':>8}{'episodes':>9}{'success':>8}{'succ./1k':>9}"
+        f"{'err m/s':>8}{'level':>7}"
+    )
     print(header + "\n" + "-" * len(header))
     teacher_return = next(iter(results["eval"].values()))["mean_return"]  # the first row is the teacher
     for label, row in results["eval"].items():
         print(
-            f"{label:22}{row['mean_return']:>9.2f}{row['mean_return'] / teacher_return:>11.2f}"
-            f"{row['mean_length']:>8.0f}{row['success_share']:>9.2f}{row['terrain_level']:>7.2f}"
+            f"{label:26}{row['mean_return']:>8.2f}{row['mean_return'] / teacher_return:>10.2f}"
+            f"{row['mean_length']:>8.0f}{row['episodes']:>9d}{row['success_share']:>8.2f}"
+            f"{row['successes_per_1k_steps']:>9.2f}{row['tracking_error']:>8.3f}{row['terrain_level']:>7.2f}"
         )
 
 
@@ -213,16 +227,19 @@ def main() -> None:
     results["video"] = record_teacher(out, teacher, args)
     # 3. depth student
     start = time.perf_counter()
-    run(
-        "distillation.py",
-        *("--task", STUDENT_TASK, "--teacher_checkpoint", teacher, "--num_envs", str(args.student_envs)),
-        *("--n_epochs", str(args.student_epochs), "--seed", str(args.seed)),
-        # one evaluation, at the end: the comparison is stage 4's (same terrain and seed for every policy)
-        *(f"agent.eval_interval={args.student_epochs}", f"agent.eval_steps={args.eval_steps}"),
-        *(("--batch_size", str(args.student_batch_size)) if args.student_batch_size else ()),
-        cwd=out,
-    )
-    student = os.path.join(newest_run(out, "distillation"), BEST_FILE)
+    if args.student is None:
+        run(
+            "distillation.py",
+            *("--task", STUDENT_TASK, "--teacher_checkpoint", teacher, "--num_envs", str(args.student_envs)),
+            *("--n_epochs", str(args.student_epochs), "--seed", str(args.seed)),
+            # one evaluation, at the end: the comparison is stage 4's (same terrain and seed for every policy)
+            *(f"agent.eval_interval={args.student_epochs}", f"agent.eval_steps={args.eval_steps}"),
+            *(("--batch_size", str(args.student_batch_size)) if args.student_batch_size else ()),
+            cwd=out,
+        )
+        student = os.path.join(newest_run(out, "distillation"), BEST_FILE)
+    else:
+        student = os.path.abspath(args.student)
     results["student"] = {"checkpoint": student, "envs": args.student_envs, "epochs": args.student_epochs}
     results["student"]["wall_s"] = time.perf_counter() - start
     # 4. evaluation on the same terrain and seed

@@ -44,8 +44,8 @@ def test_sigkill_leaves_loadable_checkpoints_and_resume_continues(teacher_run, t
     for path in run.glob("*.pt"):
         torch.load(path, weights_only=True)  # every checkpoint that exists is complete
     last = load_checkpoint(str(checkpoints[-1]))
-    stored = last["trainer_state"]["dataset"]["obs"]  # [steps, envs, obs]: the filled part of the dataset only
-    assert stored.shape == (last["epoch"] * 64, 32, 13)
+    stored = last["trainer_state"]["dataset"]["obs"]  # group -> [steps, envs, ...]: the filled part of the dataset only
+    assert list(stored) == ["policy"] and stored["policy"].shape == (last["epoch"] * 64, 32, 13)
     resumed = tmp_path / "resumed"
     resumed.mkdir()
     more = (f"agent.n_epochs={last['epoch'] + 1}", "--resume", str(checkpoints[-1]))
