@@ -105,3 +105,6 @@ def test_image_groups_stay_images_and_round_trip():
     torch.testing.assert_close(again.obs["depth"], batch.obs["depth"])
     with pytest.raises(ValueError, match="groups"):
         EpisodeDataset(num_envs=2, obs_shapes={"policy": (3,)}, action_dim=2, capacity=6).load_state_dict(state)
+    recurrent = EpisodeDataset(num_envs=2, obs_shapes=shapes, action_dim=2, capacity=6, hidden_shape=(1, 3))
+    with pytest.raises(ValueError, match="no 'hidden'"):  # a resume error line, not an AttributeError
+        recurrent.load_state_dict(state)

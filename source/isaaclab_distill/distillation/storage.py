@@ -111,6 +111,8 @@ class EpisodeDataset:
         for name, buffer, value in pairs:
             if buffer is None:
                 continue
+            if value is None:  # e.g. a feed-forward student's dataset (no hidden states) for a recurrent one
+                raise ValueError(f"the stored dataset has no '{name}'")
             if value.shape[1:] != buffer.shape[1:]:
                 raise ValueError(f"dataset {name} {tuple(value.shape)} does not fit {tuple(buffer.shape)}")
             buffer[:length] = value

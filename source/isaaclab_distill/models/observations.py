@@ -33,8 +33,8 @@ def as_obs_shapes(spec: int | Mapping[str, Sequence[int]]) -> ObsShapes:
     return shapes
 
 
-def obs_shapes_of(obs: Mapping[str, torch.Tensor], groups: Sequence[str], batch_dims: int = 1) -> ObsShapes:
-    """The per-env shapes of ``groups`` in ``obs`` (the leading ``batch_dims`` axes dropped).
+def obs_shapes_of(obs: Mapping[str, torch.Tensor], groups: Sequence[str]) -> ObsShapes:
+    """The per-env shapes of ``groups`` in ``obs`` (``[N, ...]`` tensors; the env axis dropped).
 
     Raises:
         UserError: A group is not in ``obs`` (the message lists the groups it has).
@@ -45,19 +45,18 @@ def obs_shapes_of(obs: Mapping[str, torch.Tensor], groups: Sequence[str], batch_
             f"observation group(s) {missing} are not in the env's groups {sorted(obs.keys())}:"
             " set agent.student_obs_groups to groups of the task"
         )
-    return {group: tuple(obs[group].shape[batch_dims:]) for group in groups}
+    return {group: tuple(obs[group].shape[1:]) for group in groups}
 
 
-def shape_mismatch(expected: ObsShapes, found: Mapping[str, torch.Tensor] | ObsShapes) -> str | None:
-    """None when ``found`` (observations with a batch axis, or shapes) has every expected group with its shape.
+def shape_mismatch(expected: ObsShapes, obs: Mapping[str, torch.Tensor]) -> str | None:
+    """None when ``obs`` (``[N, ...]`` tensors) has every expected group with its per-env shape.
 
     Otherwise a one-line description of the first difference, e.g. ``"'policy' is (13,), the student reads (12,)"``.
     """
     for group, shape in expected.items():
-        if group not in found.keys():
-            return f"group '{group}' is missing (there are {sorted(found.keys())})"
-        value = found[group]
-        actual = tuple(value.shape[1:]) if torch.is_tensor(value) else tuple(value)
+        if group not in obs.keys():
+            return f"group '{group}' is missing (there are {sorted(obs.keys())})"
+        actual = tuple(obs[group].shape[1:])
         if actual != tuple(shape):
             return f"'{group}' is {actual}, the student reads {tuple(shape)}"
     return None
