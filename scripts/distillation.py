@@ -9,14 +9,28 @@ with per-block vehicle variants teacher k is bound to variant k:
 
     python scripts/distillation.py --task Isaac-Quadcopter-Point-Ctrl-MultiVehicle-v0 \
         --teacher_checkpoint logs/rsl_rl/light/<run>/model_149.pt logs/rsl_rl/heavy/<run>/model_149.pt
+
+On N GPUs (one rank each, ``torchrun`` underneath; ``--device cpu`` runs N CPU processes):
+
+    python scripts/distillation.py --num_gpus 2 --task Isaac-Quadcopter-Point-Ctrl-v0 --teacher_checkpoint ...
 """
 
 from __future__ import annotations
 
 import argparse
 
-from isaaclab_distill.utils.cli import add_env_args, apply_env_args, cli_main, configure_threads, launch, parse_args
+from isaaclab_distill.utils.cli import (
+    add_env_args,
+    apply_distributed,
+    apply_env_args,
+    cli_main,
+    configure_threads,
+    launch,
+    parse_args,
+)
+from isaaclab_distill.utils.launcher import launch_if_requested
 
+launch_if_requested(__file__)  # --num_gpus N: start N ranks of this script under torchrun, then exit
 configure_threads()
 
 from isaaclab_distill.models import student_class_names  # noqa: E402 (after the thread setting, it imports torch)
@@ -54,7 +68,7 @@ from isaaclab_distill.distillation.script_args import (  # noqa: E402
 )
 from isaaclab_distill.models import build_student  # noqa: E402
 from isaaclab_distill.models.observations import obs_shapes_of  # noqa: E402
-from isaaclab_distill.utils import hydra_task_config  # noqa: E402
+from isaaclab_distill.utils import UserError, hydra_task_config  # noqa: E402
 from isaaclab_distill.utils.interrupt import GracefulInterrupt  # noqa: E402
 from isaaclab_distill.utils.runs import dump_params, make_run_dir, teacher_agent_cfg  # noqa: E402
 
@@ -71,11 +85,18 @@ def main(env_cfg, agent_cfg) -> None:
     check_teacher_variants(env_cfg, len(teacher_paths))
     if args_cli.resume:
         load_checkpoint(args_cli.resume)  # kind and readability, before the simulator starts
-    log_dir = make_run_dir("distillation", agent_cfg.experiment_name, agent_cfg.run_name or None)
+    if args_cli.distributed and agent_cfg.checkpoint_dataset:
+        raise UserError("agent.checkpoint_dataset=true is not supported with --distributed (one dataset per rank)")
+    ranks = apply_distributed(args_cli, env_cfg, agent_cfg)  # --distributed: cuda:<LOCAL_RANK>, seed + RANK
+    # run directory: named by rank 0 alone, which alone writes params, TensorBoard events, checkpoints and videos
+    log_dir = ranks.from_main(
+        lambda: make_run_dir("distillation", agent_cfg.experiment_name, agent_cfg.run_name or None)
+    )
     env_cfg.log_dir = log_dir
-    dump_params(log_dir, env_cfg, agent_cfg)
-    print(f"[INFO] logging to {log_dir}")
-    if args_cli.video:  # imported only when recording: it loads the camera and renderer modules
+    if ranks.is_main:
+        dump_params(log_dir, env_cfg, agent_cfg)
+    print(f"[INFO] logging to {log_dir}" + (f" (rank {ranks.rank} of {ranks.world_size})" if ranks.enabled else ""))
+    if args_cli.video and ranks.is_main:  # imported only when recording: it loads the camera and renderer modules
         from isaaclab_distill.utils.video import configure_video
 
         configure_video(env_cfg, args_cli, log_dir, "distillation")
@@ -83,7 +104,7 @@ def main(env_cfg, agent_cfg) -> None:
     with launch(env_cfg, args_cli):
         # 2. environment, wrapped for rsl_rl (TensorDict observations with "policy" and "teacher" groups)
         env = RslRlVecEnvWrapper(gym.make(args_cli.task, cfg=env_cfg))
-        writer = SummaryWriter(log_dir)
+        writer = SummaryWriter(log_dir) if ranks.is_main else None
         try:
             # 3. teachers (rsl_rl PPO actors) and the student
             obs = env.get_observations()
@@ -103,7 +124,7 @@ def main(env_cfg, agent_cfg) -> None:
             )
             print(f"[INFO] student: {student.config}")
             # 4. runner
-            runner = DistillationRunner(env, teachers, student, agent_cfg, log_dir, writer)
+            runner = DistillationRunner(env, teachers, student, agent_cfg, log_dir, writer, ranks=ranks)
             if args_cli.resume:
                 runner.resume(args_cli.resume)
             with GracefulInterrupt() as interrupt:  # Ctrl-C stops at the next step, then saves
@@ -114,10 +135,13 @@ def main(env_cfg, agent_cfg) -> None:
                     path = runner.save_checkpoint(INTERRUPTED_FILE)
                     print(f"[INFO] interrupted: saved {path}")
                     raise
-            print(f"[INFO] done: {result}; checkpoints in {log_dir}")
-            print(f"[INFO] student vs teacher return plot: {plot_distillation_summary(log_dir)}")
+            ranks.report_checksum("student", student)  # the distributed-run test compares them
+            if ranks.is_main:
+                print(f"[INFO] done: {result}; checkpoints in {log_dir}")
+                print(f"[INFO] student vs teacher return plot: {plot_distillation_summary(log_dir)}")
         finally:
-            writer.close()
+            if writer is not None:
+                writer.close()
             env.close()
 
 

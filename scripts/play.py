@@ -23,7 +23,7 @@ add_env_args(parser)
 parser.add_argument("--checkpoint", required=True, help="Student checkpoint, PPO model_*.pt, or a run directory.")
 parser.add_argument("--steps", type=int, default=None, help="Env steps to run (default: two episodes' worth).")
 parser.add_argument("--no_export", action="store_true", help="Skip the ONNX/TorchScript export.")
-args_cli = parse_args(parser)
+args_cli = parse_args(parser, single_process=True)  # --distributed: one error line
 
 import os  # noqa: E402
 

@@ -3,6 +3,7 @@
 Example:
     python scripts/train.py --task Isaac-Quadcopter-Point-Ctrl-v0 --num_envs 256 --max_iterations 150 --device cpu
     python scripts/train.py --task Isaac-Quadcopter-Point-Ctrl-v0 agent.algorithm.learning_rate=3e-4 scene.num_envs=64
+    python scripts/train.py --num_gpus 2 --task Isaac-Quadcopter-Point-Ctrl-v0  # torchrun, one rank per GPU
 """
 
 from __future__ import annotations
@@ -11,8 +12,18 @@ import argparse
 import os
 import time
 
-from isaaclab_distill.utils.cli import add_env_args, apply_env_args, cli_main, configure_threads, launch, parse_args
+from isaaclab_distill.utils.cli import (
+    add_env_args,
+    apply_distributed,
+    apply_env_args,
+    cli_main,
+    configure_threads,
+    launch,
+    parse_args,
+)
+from isaaclab_distill.utils.launcher import launch_if_requested
 
+launch_if_requested(__file__)  # --num_gpus N: start N ranks of this script under torchrun, then exit
 configure_threads()
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -46,17 +57,19 @@ def main(env_cfg, agent_cfg) -> None:
         agent_cfg.max_iterations = args_cli.max_iterations
     if args_cli.experiment_name:
         agent_cfg.experiment_name = args_cli.experiment_name
+    ranks = apply_distributed(args_cli, env_cfg, agent_cfg)  # --distributed: cuda:<LOCAL_RANK>, seed + RANK
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
     resume_path = None
     if args_cli.resume or args_cli.checkpoint:
         newest_run = os.path.join("logs", "rsl_rl", agent_cfg.experiment_name)
         resume_path = resolve_checkpoint(args_cli.checkpoint or newest_run)
 
-    # 2. run directory: logs/rsl_rl/<experiment>/<timestamp>
-    log_dir = make_run_dir("rsl_rl", agent_cfg.experiment_name, args_cli.run_name or agent_cfg.run_name or None)
+    # 2. run directory: logs/rsl_rl/<experiment>/<timestamp>, named by rank 0 alone (rsl_rl writes only there)
+    run_name = args_cli.run_name or agent_cfg.run_name or None
+    log_dir = ranks.from_main(lambda: make_run_dir("rsl_rl", agent_cfg.experiment_name, run_name))
     env_cfg.log_dir = log_dir
-    print(f"[INFO] logging to {log_dir}")
-    if args_cli.video:  # imported only when recording: it loads the camera and renderer modules
+    print(f"[INFO] logging to {log_dir}" + (f" (rank {ranks.rank} of {ranks.world_size})" if ranks.enabled else ""))
+    if args_cli.video and ranks.is_main:  # imported only when recording: it loads the camera and renderer modules
         from isaaclab_distill.utils.video import configure_video
 
         configure_video(env_cfg, args_cli, log_dir, "train")
@@ -66,7 +79,7 @@ def main(env_cfg, agent_cfg) -> None:
         env = LearningCurveEnv(
             gym.make(args_cli.task, cfg=env_cfg),
             steps_per_iteration=agent_cfg.num_steps_per_env,
-            path=os.path.join(log_dir, CURVE_FILE),
+            path=os.path.join(log_dir, CURVE_FILE) if ranks.is_main else None,  # rank 0's envs
             clip_actions=agent_cfg.clip_actions,
         )
         try:
@@ -75,10 +88,12 @@ def main(env_cfg, agent_cfg) -> None:
             if resume_path:
                 print(f"[INFO] resuming from {resume_path}")
                 runner.load(resume_path, map_location=agent_cfg.device)
-            dump_params(log_dir, env_cfg, agent_cfg)
+            if ranks.is_main:
+                dump_params(log_dir, env_cfg, agent_cfg)
             start = time.time()
             runner.learn(agent_cfg.max_iterations)
             print(f"[INFO] training took {time.time() - start:.1f} s; checkpoints in {log_dir}")
+            ranks.report_checksum("actor", runner.alg.actor)  # the distributed-run test compares them
         finally:
             env.close()
 

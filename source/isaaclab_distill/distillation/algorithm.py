@@ -35,10 +35,12 @@ from typing import Any
 
 import torch
 import torch.nn as nn
+from rsl_rl.utils.utils import reduce_gradients_in_buckets
 from tensordict import TensorDict
 
 from ..models import MLPStudent, reset_hidden
 from ..models.observations import select_groups
+from ..utils.distributed import Distributed
 from .cfg import DistillationCfg
 from .errors import DistillationError
 from .losses import sequence_loss
@@ -57,6 +59,7 @@ class DistillationAlgorithm:
         num_envs: int,
         device: str | torch.device,
         env_teacher_ids: torch.Tensor | None = None,
+        ranks: Distributed | None = None,
     ) -> None:
         """Set up storage, optimizer and the learner state.
 
@@ -67,8 +70,11 @@ class DistillationAlgorithm:
             num_envs: N, envs of every observation batch.
             device: Device of the env's tensors.
             env_teacher_ids: ``[N]`` teacher index per env; default: equal contiguous blocks.
+            ranks: The ``torchrun`` job this process is one rank of: gradients, losses and per-teacher returns are
+                reduced over the ranks, each of which keeps the dataset of its own N envs (default: one process).
         """
         self.cfg, self.device, self.num_envs = cfg, torch.device(device), int(num_envs)
+        self.ranks = ranks or Distributed()
         self.teachers = [teachers] if isinstance(teachers, Teacher) else list(teachers)
         self.student = student.to(self.device)
         n, n_t = self.num_envs, len(self.teachers)
@@ -162,6 +168,7 @@ class DistillationAlgorithm:
         n_t, groups = len(self.teachers), self.env_teacher_ids[env_ids]
         group_sum = torch.zeros(n_t, device=self.device).index_add_(0, groups, returns)
         group_cnt = torch.zeros(n_t, device=self.device).index_add_(0, groups, torch.ones_like(returns))
+        self.ranks.all_reduce_sum(group_sum), self.ranks.all_reduce_sum(group_cnt)  # every rank picks the same worst
         self.student_group_returns = (group_sum / group_cnt).cpu()  # NaN where a group has no episode
 
     def start_rollout(self, epoch: int) -> float:
@@ -216,8 +223,15 @@ class DistillationAlgorithm:
 
     # ------------------------------------------------------------------ learning
     def update(self, epoch: int, check_interrupt: Callable[[], None] | None = None) -> float:
-        """``num_learning_passes`` passes over the dataset; returns the mean minibatch loss."""
-        cfg = self.cfg.algorithm
+        """``num_learning_passes`` passes over the dataset; returns the mean minibatch loss (over all ranks).
+
+        With several ranks every minibatch is one step on the mean loss over the valid steps of ALL ranks' minibatches:
+        each rank scales its loss by its share of the valid steps, and the gradients are summed (rsl_rl's bucketed
+        all-reduce, which divides by the world size). Each rank has the same number of minibatches (same env count and
+        rollout length), so the collectives pair up; the one scalar all-reduce per minibatch also makes every rank
+        skip an all-padding minibatch, or stop on a non-finite loss, together.
+        """
+        cfg, world = self.cfg.algorithm, self.ranks.world_size
         self.student.train()
         total, count = 0.0, 0
         for _ in range(cfg.num_learning_passes):
@@ -226,20 +240,30 @@ class DistillationAlgorithm:
             ):
                 if check_interrupt is not None:
                     check_interrupt()
-                if not bool(batch.mask.any()):  # only padding / inactive envs
-                    continue
                 loss = sequence_loss(self.student, batch, cfg.loss)
-                if not bool(torch.isfinite(loss)):
+                valid = batch.mask.sum().to(loss.dtype)
+                # [valid steps, non-finite losses, valid-weighted loss] over the ranks: the one sync per minibatch
+                stats = self.ranks.all_reduce_sum(
+                    torch.stack([valid, (~torch.isfinite(loss)).to(loss.dtype), loss.detach() * valid])
+                )
+                valid_all, nonfinite, weighted = stats.tolist()
+                if valid_all == 0:  # only padding / inactive envs
+                    continue
+                if nonfinite > 0:
                     raise DistillationError(
                         f"Non-finite training loss ({loss.item()}) in epoch {epoch + 1}; no checkpoint was written"
                         " for this epoch. Lower the learning rate or check the teacher actions/observations."
                     )
                 self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                if self.ranks.enabled:
+                    (loss * (valid * world / valid_all)).backward()
+                    reduce_gradients_in_buckets(self.student.parameters(), world, bucket_mb=64.0)
+                else:
+                    loss.backward()
                 if cfg.max_grad_norm is not None:
                     nn.utils.clip_grad_norm_(self.student.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
-                total += loss.item()
+                total += weighted / valid_all
                 count += 1
         return total / count if count else math.nan
 
@@ -273,27 +297,3 @@ class DistillationAlgorithm:
         self.student_group_returns = state.get("student_group_returns", self.student_group_returns).cpu()
         if "position_offsets" in state:
             self.position_offsets = state["position_offsets"].to(self.device)
-
-
-class PositionOffsetMeter:
-    """Each teacher's steady-state position error, measured as a :func:`.rollout.rollout` ``before_step`` hook.
-
-    The mean of the position slice over the steps of counted episodes after ``offset_settle_steps``.
-    """
-
-    def __init__(self, alg: DistillationAlgorithm) -> None:
-        self.alg, self.cfg = alg, alg.cfg.multi_teacher
-        a, b = self.cfg.position_obs_slice
-        self.sum = torch.zeros(len(alg.teachers), b - a, device=alg.device)  # [n_teachers, P]
-        self.count = torch.zeros(len(alg.teachers), device=alg.device)
-
-    def __call__(self, obs: TensorDict, counted: torch.Tensor, lengths: torch.Tensor) -> None:
-        a, b = self.cfg.position_obs_slice
-        settled = (counted & (lengths >= self.cfg.offset_settle_steps)).float()  # [N]
-        pos = obs[self.alg.cfg.student_obs_groups[0]][:, a:b]  # [N, P]
-        self.sum.index_add_(0, self.alg.env_teacher_ids, pos * settled.unsqueeze(-1))
-        self.count.index_add_(0, self.alg.env_teacher_ids, settled)
-
-    def offsets(self) -> torch.Tensor:
-        """``[n_teachers, P]`` offsets (0 for a teacher without a settled step: see :attr:`count`)."""
-        return self.sum / self.count.clamp(min=1).unsqueeze(-1)

@@ -9,9 +9,18 @@ from typing import Any
 class EpochLogger:
     """TensorBoard scalars (the documented tags) and the console progress line of the runner."""
 
-    def __init__(self, writer: Any | None, samples_per_epoch: int, n_epochs: int) -> None:
-        """``writer``: a TensorBoard ``SummaryWriter`` (or anything with ``add_scalar``); ``None`` disables it."""
+    def __init__(self, writer: Any | None, samples_per_epoch: int, n_epochs: int, console: bool = True) -> None:
+        """``writer``: a TensorBoard ``SummaryWriter`` (or anything with ``add_scalar``); ``None`` disables it.
+
+        ``console``: print the lines (under ``torchrun`` rank 0 alone prints).
+        """
         self.writer, self.samples_per_epoch, self.n_epochs = writer, samples_per_epoch, n_epochs
+        self.console = console
+
+    def info(self, message: str) -> None:
+        """One console line."""
+        if self.console:
+            print(message, flush=True)
 
     def log_epoch(
         self, epoch: int, coll: dict[str, float], loss: float, ev: dict[str, float] | None, ratio: float
@@ -40,6 +49,8 @@ class EpochLogger:
         seconds_per_epoch: float,
     ) -> None:
         """One line: epoch, mode, loss, collection and evaluation return, ratio, throughput, ETA."""
+        if not self.console:
+            return
         eta = seconds_per_epoch * (self.n_epochs - epoch)
         mode = "BC" if teacher_forcing else f"DAgger b={coll['beta']:.2f}"
         ev_txt = f"eval {ev['mean_return']:.3f} +- {ev['std_return']:.3f}" if ev is not None else "eval -"

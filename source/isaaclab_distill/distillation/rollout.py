@@ -21,6 +21,7 @@ import torch.nn as nn
 from tensordict import TensorDict
 
 from ..models import reset_hidden
+from ..utils.distributed import Distributed
 
 
 class Policy(Protocol):
@@ -84,6 +85,13 @@ class EpisodeTracker:
         self.lengths[dones] = 0.0
         return returns, lengths
 
+    def summary(self, ranks: Distributed | None = None) -> dict[str, Any]:
+        """:func:`episode_stats` of the running (partial) episodes, one per env."""
+        r = self.returns.double()
+        return episode_stats(
+            torch.stack([r.sum(), r.square().sum(), r.new_tensor(r.numel()), self.lengths.sum()]), ranks
+        )
+
 
 @dataclass
 class RolloutResult:
@@ -95,16 +103,29 @@ class RolloutResult:
     steps: int
     metrics: dict[str, float] = field(default_factory=dict)
 
-    def summary(self) -> dict[str, Any]:
-        """``mean_return``, ``std_return``, ``mean_length`` (NaN without an episode), ``episodes``, ``steps``."""
-        r, n = self.returns, self.returns.numel()
-        return {
-            "mean_return": r.mean().item() if n else math.nan,
-            "std_return": r.std(unbiased=False).item() if n else math.nan,
-            "mean_length": self.lengths.mean().item() if n else math.nan,
-            "episodes": int(n),
-            "steps": int(self.steps),
-        }
+    def summary(self, ranks: Distributed | None = None) -> dict[str, Any]:
+        """``mean_return``, ``std_return``, ``mean_length`` (NaN without an episode), ``episodes``, ``steps``.
+
+        With ``ranks``: over the episodes of every rank of the ``torchrun`` job (``steps`` stays this rank's).
+        """
+        r = self.returns.double()
+        sums = torch.stack([r.sum(), r.square().sum(), r.new_tensor(r.numel()), self.lengths.double().sum()])
+        return {**episode_stats(sums, ranks), "steps": int(self.steps)}
+
+
+def episode_stats(sums: torch.Tensor, ranks: Distributed | None = None) -> dict[str, Any]:
+    """Mean / std of the return, mean length and episode count (NaN without an episode).
+
+    Args:
+        sums: ``[4]`` sum of returns, sum of squared returns, episode count, sum of lengths of this rank.
+        ranks: Sum them over the ranks of the ``torchrun`` job first.
+    """
+    total, squares, count, length = (sums if ranks is None else ranks.all_reduce_sum(sums.clone())).tolist()
+    if count == 0:
+        return {"mean_return": math.nan, "std_return": math.nan, "mean_length": math.nan, "episodes": 0}
+    mean = total / count
+    std = math.sqrt(max(squares / count - mean**2, 0.0))
+    return {"mean_return": mean, "std_return": std, "mean_length": length / count, "episodes": int(count)}
 
 
 @torch.no_grad()

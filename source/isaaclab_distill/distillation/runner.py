@@ -9,6 +9,10 @@ return, position offsets, per-teacher student returns). The dataset (it can be G
 ``checkpoint_dataset``; then, given the same env state, a resumed run is bit-for-bit the uninterrupted one. Without
 it a resumed run refills the dataset from new rollouts. A simulator always restarts from a reset (Isaac Lab cannot
 save its state), so a resumed script run collects different episodes than the uninterrupted run would have.
+
+Under ``torchrun`` (``ranks``) each rank runs this loop on its own envs and dataset from rank 0's student (broadcast
+at ``learn``, also after a resume); every statistic that decides something (returns, per-teacher returns, position
+offsets) is reduced over the ranks, so all ranks decide alike. Rank 0 alone writes checkpoints and prints.
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ from tensordict import TensorDict
 
 from ..models import MLPStudent
 from ..models.observations import shape_mismatch
-from .algorithm import DistillationAlgorithm, PositionOffsetMeter
+from ..utils.distributed import Distributed
+from .algorithm import DistillationAlgorithm
 from .cfg import DistillationCfg
 from .checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from .errors import CheckpointError, DistillationError
 from .logger import EpochLogger
-from .rollout import EpisodeTracker, StudentPolicy, TeacherGroupsPolicy, rollout
+from .offsets import PositionOffsetMeter
+from .rollout import EpisodeTracker, StudentPolicy, TeacherGroupsPolicy, episode_stats, rollout
 from .teacher import Teacher
 
 BEST_FILE, FINAL_FILE, INTERRUPTED_FILE = "best_student.pt", "final_student.pt", "interrupted_student.pt"
@@ -50,6 +56,7 @@ class DistillationRunner:
         log_dir: str,
         writer: Any | None = None,
         env_teacher_ids: torch.Tensor | None = None,
+        ranks: Distributed | None = None,
     ) -> None:
         """Check the env against the student and build the algorithm.
 
@@ -62,22 +69,22 @@ class DistillationRunner:
             log_dir: Directory of the checkpoints.
             writer: TensorBoard ``SummaryWriter`` (or anything with ``add_scalar``); ``None`` disables logging.
             env_teacher_ids: ``[num_envs]`` teacher index per env; default: equal contiguous blocks.
+            ranks: The ``torchrun`` job this process is one rank of (default: one process).
         """
-        self.env, self.cfg, self.log_dir = env, cfg, log_dir
-        self.logger = EpochLogger(writer, int(env.num_envs) * cfg.num_steps_per_env, cfg.n_epochs)
+        self.env, self.cfg, self.log_dir, self.ranks = env, cfg, log_dir, ranks or Distributed()
+        samples = int(env.num_envs) * cfg.num_steps_per_env * self.ranks.world_size  # per epoch, all ranks
+        self.logger = EpochLogger(writer, samples, cfg.n_epochs, self.ranks.is_main)
         self.device = torch.device(env.device)
         self.num_envs = int(env.num_envs)
         obs = env.get_observations()
+        found = shape_mismatch(student.obs_shapes, obs)
         if list(student.obs_shapes) != list(cfg.student_obs_groups):
-            raise DistillationError(
-                f"The student reads {list(student.obs_shapes)}, the config's student_obs_groups are"
-                f" {list(cfg.student_obs_groups)}."
-            )
-        mismatch = shape_mismatch(student.obs_shapes, obs)
-        if mismatch is not None or int(env.num_actions) != student.action_dim:
-            found = mismatch or f"the env has {env.num_actions} actions, the student {student.action_dim}"
+            found = f"it reads {list(student.obs_shapes)}, the config's student_obs_groups are {cfg.student_obs_groups}"
+        elif found is None and int(env.num_actions) != student.action_dim:
+            found = f"the env has {env.num_actions} actions, the student {student.action_dim}"
+        if found is not None:
             raise DistillationError(f"The student does not fit the env: {found}.")
-        self.alg = DistillationAlgorithm(student, teachers, cfg, self.num_envs, self.device, env_teacher_ids)
+        self.alg = DistillationAlgorithm(student, teachers, cfg, self.num_envs, self.device, env_teacher_ids, ranks)
         # Run state (saved in checkpoints) and the env stream: current obs, running episode statistics
         self.epoch = 0  # completed epochs
         self.best_return = -math.inf
@@ -85,12 +92,11 @@ class DistillationRunner:
         self._obs: TensorDict = obs
         self.episodes = EpisodeTracker(self.num_envs, self.device)
         self._phases_randomized = False
-        self.check_interrupt: Callable[[], None] = lambda: None
-        """Called at every env step and minibatch; a script sets it to raise ``KeyboardInterrupt`` on Ctrl-C."""
+        self.check_interrupt: Callable[[], None] = lambda: None  # every step and minibatch; Ctrl-C raises in it
         self._check_obs(obs, "env.get_observations")
         if cfg.algorithm.init_student_from_teacher:
             report = self.alg.init_student_from_teacher()
-            print(
+            self.logger.info(
                 f"[distill] init from teacher: copied {report['copied']}, sliced {report['sliced']},"
                 f" skipped {report['skipped']}"
             )
@@ -114,8 +120,7 @@ class DistillationRunner:
         """Roll out ``num_steps_per_env`` steps with the algorithm acting and storing; returns collection stats."""
         beta = self.alg.start_rollout(epoch)
         obs, dones = self._obs, None
-        ret_sum = torch.zeros((), device=self.device)
-        ret_sq, ret_cnt = ret_sum.clone(), ret_sum.clone()
+        sums = torch.zeros(4, device=self.device)  # completed episodes: sum of returns, of their squares, count, -
         for _ in range(self.cfg.num_steps_per_env):
             self.check_interrupt()
             actions = self.alg.act(obs, dones)
@@ -126,15 +131,10 @@ class DistillationRunner:
             ep_ret, _ = self.episodes.step(rewards, dones)
             self.alg.process_env_step(dones)
             done_ret = ep_ret * dones  # completed-episode statistics (no sync)
-            ret_sum += done_ret.sum()
-            ret_sq += (done_ret * ep_ret).sum()
-            ret_cnt += dones.sum()
+            sums[:3] += torch.stack([done_ret.sum(), (done_ret * ep_ret).sum(), dones.sum()])
         self._obs = obs
         self.alg.end_rollout()
-        cnt = float(ret_cnt)
-        mean = float(ret_sum) / cnt if cnt > 0 else math.nan
-        std = math.sqrt(max(float(ret_sq) / cnt - mean**2, 0.0)) if cnt > 0 else math.nan
-        return {"mean_return": mean, "std_return": std, "episodes": cnt, "beta": beta}
+        return {**episode_stats(sums, self.ranks), "beta": beta}
 
     def update(self, epoch: int | None = None) -> float:
         """The algorithm's update of ``epoch`` (default: the next one), interruptible at every minibatch."""
@@ -176,48 +176,46 @@ class DistillationRunner:
         if alg.student.is_recurrent:  # after a student evaluation its state matches the running episodes
             alg.hidden = actor.hidden if policy == "student" else alg.student.initial_hidden(self.num_envs)
         if meter is not None:
+            alg.position_offsets = meter.offsets()  # over all ranks' envs
             if bool((meter.count == 0).any()):
-                print("[distill] warning: no settled steps for some teacher; its position offset stays 0")
-            alg.position_offsets = meter.offsets()
+                self.logger.info("[distill] warning: no settled steps for some teacher; its position offset stays 0")
         if policy == "student":
             alg.record_student_returns(result.env_ids, result.returns)
-        summary = result.summary()
+        summary = result.summary(self.ranks)
         if summary["episodes"] == 0:  # fall back to the running (partial) returns
-            print(f"[distill] warning: no episode finished within eval_steps={self.cfg.eval_steps}; partial returns")
-            r, length = self.episodes.returns, self.episodes.lengths
-            summary.update(mean_return=r.mean().item(), std_return=r.std(unbiased=False).item())
-            summary["mean_length"] = length.mean().item()
+            self.logger.info(f"[distill] warning: no episode finished within eval_steps={self.cfg.eval_steps}; partial")
+            partial = self.episodes.summary(self.ranks)
+            summary.update({k: partial[k] for k in ("mean_return", "std_return", "mean_length")})
         return {k: float(summary[k]) for k in ("mean_return", "std_return", "mean_length", "episodes")}
 
     # ------------------------------------------------------------------ main loop
     def learn(self) -> dict[str, float]:
         """Run epochs ``[self.epoch, cfg.n_epochs)``; returns the last evaluation and the best return."""
         cfg = self.cfg
+        self.ranks.broadcast_module(self.alg.student)  # every rank starts from rank 0's weights and statistics
         if math.isnan(self.teacher_return):
             t_eval = self.evaluate("teacher")
             self.teacher_return = t_eval["mean_return"]
-            print(
+            self.logger.info(
                 f"[distill] teacher: return {t_eval['mean_return']:.3f} +- {t_eval['std_return']:.3f},"
                 f" length {t_eval['mean_length']:.1f} ({int(t_eval['episodes'])} episodes)"
             )
             if cfg.multi_teacher.position_offset_correction:
-                print(f"[distill] teacher position offsets: {self.alg.position_offsets.cpu().tolist()}")
+                self.logger.info(f"[distill] teacher position offsets: {self.alg.position_offsets.cpu().tolist()}")
         last_eval: dict[str, float] = {}
         start_epoch, t_start = self.epoch, time.time()
         if not self._phases_randomized and cfg.init_at_random_ep_len and hasattr(self.env, "episode_length_buf"):
             # Desynchronise episode phases (as rsl_rl's runners do) so rollouts cover all phases of an episode
             self._phases_randomized = True
-            buf = self.env.episode_length_buf
-            self.env.episode_length_buf = torch.randint_like(buf, high=int(self.env.max_episode_length))
+            buf, high = self.env.episode_length_buf, int(self.env.max_episode_length)
+            self.env.episode_length_buf = torch.randint_like(buf, high=high)
         for epoch in range(start_epoch, cfg.n_epochs):
             t0 = time.time()
             coll = self.collect(epoch)  # 1. data collection
             loss = self.update(epoch)  # 2. training
             evaluate = (epoch + 1) % cfg.eval_interval == 0 or epoch + 1 == cfg.n_epochs
             ev = self.evaluate("student") if evaluate else None  # 3. evaluation
-            self.epoch = epoch + 1
-            if ev is not None:
-                last_eval = ev
+            self.epoch, last_eval = epoch + 1, last_eval if ev is None else ev
             ratio = ev["mean_return"] / self.teacher_return if ev is not None and self.teacher_return else math.nan
             self.logger.log_epoch(self.epoch, coll, loss, ev, ratio)  # 4. logging
             # 5. checkpoints (only after a fully successful epoch)
@@ -235,12 +233,14 @@ class DistillationRunner:
 
     # ------------------------------------------------------------------ checkpoints
     def save_checkpoint(self, name: str) -> str:
-        """Atomically write ``log_dir/name`` with the full learner state; returns the path.
+        """Atomically write ``log_dir/name`` with the full learner state (rank 0 alone); returns the path.
 
         Always: student, optimizer, epoch, best return, RNG states, teacher evaluation results. With
         ``cfg.checkpoint_dataset`` also the dataset and the env-stream state (student hidden state of the running
         episodes, their running return/length): given the same env state, a resumed run then continues bit for bit.
         """
+        if not self.ranks.is_main:
+            return os.path.join(self.log_dir, name)
         state = self.alg.state_dict(include_data=self.cfg.checkpoint_dataset)
         trainer_state = {k: state[k] for k in ("student_group_returns", "position_offsets", "env_teacher_ids")}
         trainer_state["teacher_return"] = float(self.teacher_return)
@@ -297,4 +297,4 @@ class DistillationRunner:
         if stream is not None:
             self._phases_randomized = bool(stream["phases_randomized"])
             self.episodes.returns, self.episodes.lengths = stream["episode_return"], stream["episode_length"]
-        print(f"[distill] resumed '{path}' at epoch {self.epoch} (best return {self.best_return:.3f})")
+        self.logger.info(f"[distill] resumed '{path}' at epoch {self.epoch} (best return {self.best_return:.3f})")

@@ -4,6 +4,11 @@ rsl_rl writes ``model_*.pt`` with a plain ``torch.save``: a run killed mid-write
 ``--resume`` then fails to load. Here every checkpoint goes to a temporary file in the same directory, is
 fsynced, then renamed over the target (atomic on POSIX), so the previous checkpoint survives any crash.
 rsl_rl also drops everything since the last ``save_interval`` on Ctrl-C; here SIGINT writes ``model_<it>.pt`` first.
+
+Under ``torchrun`` the multi-GPU path is rsl_rl's own (parameter broadcast at ``learn``, gradient all-reduce in
+``PPO.update``, normaliser statistics reduced, rank 0 alone logs and saves). rsl_rl hard-codes the ``nccl`` backend
+and ``cuda:<LOCAL_RANK>``; here the process group comes from :func:`..utils.distributed.init_distributed`, ``gloo``
+when the ranks run on the CPU.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import os
 
 from rsl_rl.runners import OnPolicyRunner
 
+from ..utils.distributed import from_environment, init_distributed, rank_device
+from ..utils.errors import UserError
 from ..utils.interrupt import GracefulInterrupt
 from ..utils.io import atomic_torch_save
 
@@ -32,13 +39,27 @@ class TeacherRunner(OnPolicyRunner):
             try:
                 super().learn(num_learning_iterations, init_at_random_ep_len)
             except KeyboardInterrupt:
-                if self.logger.log_dir is not None:
+                if self.logger.log_dir is not None and not self.logger.disable_logs:
                     path = os.path.join(self.logger.log_dir, f"model_{self.current_learning_iteration}.pt")
                     self.save(path)
                     print(f"[INFO] interrupted: saved {path}", flush=True)
                 raise
             finally:
                 del self.env.step  # back to the wrapper's own method
+
+    def _configure_multi_gpu(self) -> None:
+        """rsl_rl's multi-GPU settings, on the CPU too: the ``gloo`` process group instead of ``nccl`` + CUDA."""
+        ranks = from_environment()
+        if not ranks.enabled:
+            super()._configure_multi_gpu()
+            return
+        expected = rank_device("cpu" if str(self.device) == "cpu" else None, ranks.local_rank)
+        if str(self.device) != expected:
+            raise UserError(f"rank {ranks.rank} runs on '{self.device}', expected '{expected}' (one GPU per rank)")
+        init_distributed(str(self.device))  # no-op when the script already joined the group
+        self.gpu_world_size, self.gpu_global_rank, self.gpu_local_rank = ranks.world_size, ranks.rank, ranks.local_rank
+        self.is_distributed = True
+        self.cfg["multi_gpu"] = dict(global_rank=ranks.rank, local_rank=ranks.local_rank, world_size=ranks.world_size)
 
     def save(self, path: str, infos: dict | None = None) -> None:
         saved = self.alg.save()

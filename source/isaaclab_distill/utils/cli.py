@@ -30,10 +30,21 @@ def add_env_args(parser: argparse.ArgumentParser, default_task: str | None = Non
     parser.add_argument("--video", action="store_true", default=False, help="Record mp4 videos.")
     parser.add_argument("--video_length", type=int, default=200, help="Length of each recorded video [steps].")
     parser.add_argument("--video_interval", type=int, default=2000, help="Steps between recordings.")
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        default=False,
+        help="One rank of a torchrun job (or pass --num_gpus N to launch one): env on cuda:<LOCAL_RANK>, seed + RANK.",
+    )
 
 
-def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> argparse.Namespace:
-    """Parse known flags; the remainder (Hydra overrides, preset selectors) is left in ``sys.argv``."""
+def parse_args(
+    parser: argparse.ArgumentParser, argv: list[str] | None = None, single_process: bool = False
+) -> argparse.Namespace:
+    """Parse known flags; the remainder (Hydra overrides, preset selectors) is left in ``sys.argv``.
+
+    ``single_process``: the script refuses ``--distributed`` and ``torchrun`` (``play.py``).
+    """
     from isaaclab_tasks.utils import setup_preset_cli
 
     args, remaining = setup_preset_cli(parser, argv)
@@ -45,9 +56,18 @@ def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None = None) -
     sys.argv = [sys.argv[0]] + remaining
     try:
         validate_env_args(args)
+        if single_process and (args.distributed or _started_by_torchrun()):
+            script = os.path.basename(sys.argv[0])
+            raise UserError(f"{script} runs in one process: drop --distributed and run it without torchrun")
     except UserError as err:
         exit_with_error(err)
     return args
+
+
+def _started_by_torchrun() -> bool:
+    from .distributed import from_environment
+
+    return from_environment().enabled
 
 
 def _is_override(token: str) -> bool:
@@ -55,7 +75,7 @@ def _is_override(token: str) -> bool:
     return "=" in token and not token.startswith("-") and not os.path.exists(token)
 
 
-def exit_with_error(err: BaseException) -> None:
+def exit_with_error(err: BaseException | str) -> None:
     """Print ``error: <message>`` on stderr and exit with status 2 (no traceback)."""
     print(f"error: {err}", file=sys.stderr)
     raise SystemExit(2)
@@ -103,6 +123,32 @@ def apply_env_args(args: argparse.Namespace, env_cfg: Any, agent_cfg: Any | None
     check_device(env_cfg.sim.device)
 
 
+def apply_distributed(args: argparse.Namespace, env_cfg: Any, agent_cfg: Any | None = None) -> Any:
+    """Join the ``torchrun`` job for ``--distributed``: this rank's device and ``seed + RANK`` in both configs.
+
+    Call after :func:`apply_env_args`. Returns the :class:`~.distributed.Distributed` ranks (single process without
+    ``--distributed``).
+
+    Raises:
+        UserError: Started by ``torchrun`` with several ranks but without ``--distributed`` (every rank would train
+            alone and write its own run), or ``--distributed`` without a launcher / a GPU per rank.
+    """
+    from .distributed import Distributed, from_environment, init_distributed
+
+    if not args.distributed:
+        if from_environment().enabled:
+            raise UserError("started with several ranks (WORLD_SIZE > 1) but without --distributed: add it")
+        return Distributed()
+    ranks, device = init_distributed(args.device)
+    env_cfg.sim.device = device
+    env_cfg.seed = (env_cfg.seed or 0) + ranks.rank
+    if agent_cfg is not None and hasattr(agent_cfg, "device"):
+        agent_cfg.device = device
+    if agent_cfg is not None and getattr(agent_cfg, "seed", None) is not None:
+        agent_cfg.seed += ranks.rank
+    return ranks
+
+
 @contextlib.contextmanager
 def launch(env_cfg: Any, args: argparse.Namespace) -> Iterator[Any]:
     """Isaac Lab's ``launch_simulation``, with :class:`UserError` reported as one line inside it.
@@ -112,11 +158,25 @@ def launch(env_cfg: Any, args: argparse.Namespace) -> Iterator[Any]:
     """
     from isaaclab.app import launch_simulation
 
+    # --distributed was resolved by apply_distributed (which keeps --device cpu); Isaac Lab's would force cuda
+    args = argparse.Namespace(**{**vars(args), "distributed": False})
     with launch_simulation(env_cfg, args) as physics_cfg:
         try:
             yield physics_cfg
         except UserError as err:
             exit_with_error(err)
+        except RuntimeError as err:
+            _exit_on_collective_failure(err)
+            raise
+
+
+def _exit_on_collective_failure(err: RuntimeError) -> None:
+    """One ``error:`` line (no traceback) when ``err`` is a failed collective of a distributed run."""
+    from .distributed import collective_failure
+
+    message = collective_failure(err)
+    if message is not None:
+        exit_with_error(message)
 
 
 def cli_main(func: Callable[..., Any]) -> Callable[..., None]:
@@ -131,5 +191,8 @@ def cli_main(func: Callable[..., Any]) -> Callable[..., None]:
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             raise SystemExit(130) from None
+        except RuntimeError as err:
+            _exit_on_collective_failure(err)
+            raise
 
     return wrapper

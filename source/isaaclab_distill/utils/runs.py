@@ -15,12 +15,22 @@ from .errors import UserError
 
 
 def make_run_dir(library: str, experiment: str, run_name: str | None = None, root: str = "logs") -> str:
-    """Create and return a fresh timestamped run directory (absolute path)."""
+    """Create and return a fresh timestamped run directory (absolute path), never one another run already holds.
+
+    The name has a one-second resolution: a run started in the same second as another (two terminals, a sweep, an
+    array job) gets ``_1``, ``_2``, ... appended. ``os.mkdir`` is atomic, so two processes never get the same one.
+    """
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    name = f"{stamp}_{run_name}" if run_name else stamp
-    log_dir = os.path.abspath(os.path.join(root, library, experiment, name))
-    os.makedirs(log_dir, exist_ok=True)
-    return log_dir
+    base = os.path.abspath(os.path.join(root, library, experiment, f"{stamp}_{run_name}" if run_name else stamp))
+    os.makedirs(os.path.dirname(base), exist_ok=True)
+    for suffix in range(10_000):
+        log_dir = f"{base}_{suffix}" if suffix else base
+        try:
+            os.mkdir(log_dir)
+            return log_dir
+        except FileExistsError:
+            continue
+    raise UserError(f"cannot create a run directory next to '{base}': 10000 runs started in the same second")
 
 
 def dump_params(log_dir: str, env_cfg: Any, agent_cfg: Any) -> None:
