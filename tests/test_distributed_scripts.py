@@ -15,7 +15,7 @@ import sys
 import time
 
 import pytest
-from helpers import QUAD_TASK, REPO
+from helpers import QUAD_TASK, REPO, run_script
 
 from isaaclab_distill.distillation import load_checkpoint
 
@@ -58,8 +58,9 @@ def test_train_on_two_ranks(tmp_path):
 
 
 def test_distillation_on_two_ranks(teacher_run, tmp_path):
-    args = ["--task", QUAD_TASK, "--num_envs", "16", "--n_epochs", "3", "--batch_size", "16", "agent.eval_interval=1"]
-    proc = torchrun("distillation.py", *args, "--teacher_checkpoint", str(teacher_run / "model_149.pt"), cwd=tmp_path)
+    teacher = ["--teacher_checkpoint", str(teacher_run / "model_149.pt")]
+    args = ["--task", QUAD_TASK, "--num_envs", "16", "--batch_size", "16", *teacher]
+    proc = torchrun("distillation.py", *args, "--n_epochs", "3", cwd=tmp_path)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]
     sums = checksums(output, "student")
@@ -73,6 +74,20 @@ def test_distillation_on_two_ranks(teacher_run, tmp_path):
     assert len(list(run.glob("events.out.tfevents.*"))) == 1
     episodes = re.search(r"'episodes': ([0-9.]+)", output)
     assert episodes and float(episodes.group(1)) >= 32, "the evaluation counts both ranks' 16 envs"
+    # a 2-rank checkpoint resumes in one process (another rank count): rank 0's student, epoch and optimizer
+    resumed = run_script(
+        "distillation.py",
+        *args,
+        "--device",
+        "cpu",
+        "--n_epochs",
+        "4",
+        "--resume",
+        str(run / "final_student.pt"),
+        cwd=tmp_path,
+    )
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert "at epoch 3" in resumed.stdout and "epoch 4/4" in resumed.stdout
 
 
 def test_two_runs_started_together_get_their_own_directories(tmp_path):
