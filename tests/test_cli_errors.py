@@ -13,6 +13,7 @@ CASES = [
     (["--task", QUAD_TASK, "env.scene.num_env=4"], ["did you mean 'env.scene.num_envs'"]),
     (["--task", QUAD_TASK, "--max_iterations", "-3"], ["--max_iterations must be positive"]),
     (["--task", QUAD_TASK, "--resume", "--checkpoint", "missing/model_9.pt"], ["does not exist"]),
+    (["--task", QUAD_TASK, "--distributed", "--device", "cpu"], ["expects to be started by torchrun", "--num_gpus"]),
 ]
 
 
@@ -21,6 +22,13 @@ def test_train_rejects_bad_input(tmp_path, args, needles):
     proc = run_script("train.py", *args, cwd=tmp_path, timeout=120)
     assert_one_line_error(proc, *needles)
     assert not (tmp_path / "logs").exists(), "a rejected run must not leave a run directory behind"
+
+
+def test_play_refuses_distributed(tmp_path):
+    proc = run_script(
+        "play.py", "--task", QUAD_TASK, "--checkpoint", "x.pt", "--distributed", cwd=tmp_path, timeout=120
+    )
+    assert_one_line_error(proc, "play.py runs in one process", "without torchrun")
 
 
 def test_list_envs_names_every_task_of_the_unknown_task_hint(tmp_path):

@@ -98,19 +98,18 @@ def rank_device(device: str | None, local_rank: int) -> str:
     return f"cuda:{local_rank}" if local_rank < torch.cuda.device_count() else "cuda:0"
 
 
-def init_distributed(device: str | None, require_launcher: bool = True) -> tuple[Distributed, str]:
+def init_distributed(device: str | None) -> tuple[Distributed, str]:
     """Join the process group of this ``torchrun`` job; returns the ranks and this rank's device.
 
     Args:
         device: The ``--device`` flag (``cpu``, ``cuda...`` or ``None``): ``cpu`` keeps every rank on the CPU
             (``gloo``), anything else puts rank ``LOCAL_RANK`` on ``cuda:<LOCAL_RANK>`` (``nccl``).
-        require_launcher: Refuse to run without ``WORLD_SIZE`` (``--distributed`` outside ``torchrun``).
 
     Raises:
         UserError: Not started by a launcher, inconsistent ranks, or no GPU for this rank.
     """
     ranks = from_environment()
-    if require_launcher and "WORLD_SIZE" not in os.environ:
+    if "WORLD_SIZE" not in os.environ:
         raise UserError(
             "--distributed expects to be started by torchrun: torchrun --nproc_per_node=N <script> --distributed ..."
             " (or pass --num_gpus N instead of --distributed)"
@@ -118,10 +117,13 @@ def init_distributed(device: str | None, require_launcher: bool = True) -> tuple
     rank_dev = rank_device(device, ranks.local_rank)
     if not ranks.enabled:
         return ranks, rank_dev
-    timeout = float(os.environ.get("ISAACLAB_DISTILL_DIST_TIMEOUT", DEFAULT_TIMEOUT_S))
+    try:
+        timeout = float(os.environ.get("ISAACLAB_DISTILL_DIST_TIMEOUT", DEFAULT_TIMEOUT_S))
+    except ValueError:
+        raise UserError("ISAACLAB_DISTILL_DIST_TIMEOUT must be a number of seconds") from None
     backend = "gloo" if rank_dev == "cpu" else "nccl"
     if rank_dev != "cpu":
-        torch.cuda.set_device(ranks.local_rank)
+        torch.cuda.set_device(rank_dev)
     if not dist.is_initialized():
         dist.init_process_group(
             backend, rank=ranks.rank, world_size=ranks.world_size, timeout=datetime.timedelta(seconds=timeout)
