@@ -17,14 +17,12 @@ from isaaclab_distill.utils.cli import (
     apply_distributed,
     apply_env_args,
     cli_main,
-    configure_threads,
     launch,
     parse_args,
+    start_script,
 )
-from isaaclab_distill.utils.launcher import launch_if_requested
 
-launch_if_requested(__file__)  # --num_gpus N: start N ranks of this script under torchrun, then exit
-configure_threads()
+start_script(__file__)  # --num_gpus N: run N ranks of this script under torchrun, then exit; else 1 torch thread
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 add_env_args(parser)

@@ -21,6 +21,17 @@ def configure_threads() -> None:
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 
+def start_script(script: str) -> None:
+    """The first call of ``train.py`` / ``distillation.py``, before the heavy imports.
+
+    ``--num_gpus N`` runs ``script`` under ``torchrun`` and exits with its status; otherwise one intra-op thread.
+    """
+    from .launcher import launch_if_requested
+
+    launch_if_requested(script)
+    configure_threads()
+
+
 def add_env_args(parser: argparse.ArgumentParser, default_task: str | None = None) -> None:
     """Flags every script takes: task, env count, seed, device, video."""
     parser.add_argument("--task", type=str, default=default_task, required=default_task is None, help="Gym task id.")
