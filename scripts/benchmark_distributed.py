@@ -50,7 +50,7 @@ def command(job: str, nproc: int, args: argparse.Namespace) -> list[str]:
     if job == "ppo":
         cmd += ["--max_iterations", str(args.iterations), "agent.save_interval=100000"]
     else:
-        cmd += ["--n_epochs", str(args.iterations), "--teacher_checkpoint", args.teacher_checkpoint]
+        cmd += ["--n_epochs", str(args.iterations), "--teacher_checkpoint", os.path.abspath(args.teacher_checkpoint)]
         cmd += ["agent.eval_interval=100000", "agent.save_interval=0"]  # the one final evaluation only
     if nproc == 1:
         return [sys.executable, *cmd]

@@ -131,7 +131,8 @@ def main(env_cfg, agent_cfg) -> None:
                     result = runner.learn()
                 except KeyboardInterrupt:
                     path = runner.save_checkpoint(INTERRUPTED_FILE)
-                    print(f"[INFO] interrupted: saved {path}")
+                    if ranks.is_main:
+                        print(f"[INFO] interrupted: saved {path}")
                     raise
             ranks.report_checksum("student", student)  # the distributed-run test compares them
             if ranks.is_main:

@@ -59,6 +59,9 @@ def test_launcher_builds_the_torchrun_command():
     assert tail == [script, "--task", "T", "--device", "cpu", "agent.n_epochs=3", "--distributed"]
     head = " ".join(command[: command.index(script)])
     assert "--nnodes 2" in head and "--rdzv_backend c10d" in head and "--rdzv_endpoint head:29400" in head
+    assert "--standalone" not in head
+    one_node = launch_command(script, ["--num_gpus", "2", "--task", "T", "--device", "cpu"])
+    assert one_node[3] == "--standalone", "a free port of its own: two jobs on one machine must not clash"
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU refusal")

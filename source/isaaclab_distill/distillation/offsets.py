@@ -32,6 +32,8 @@ class PositionOffsetMeter:
 
     def offsets(self) -> torch.Tensor:
         """``[n_teachers, P]`` offsets over the envs of all ranks (0 for a teacher without a settled step)."""
-        self.alg.ranks.all_reduce_sum(self.sum)
-        self.alg.ranks.all_reduce_sum(self.count)
-        return self.sum / self.count.clamp(min=1).unsqueeze(-1)
+        total, count = (
+            self.alg.ranks.all_reduce_sum(self.sum.clone()),
+            self.alg.ranks.all_reduce_sum(self.count.clone()),
+        )
+        return total / count.clamp(min=1).unsqueeze(-1)

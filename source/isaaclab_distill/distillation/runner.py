@@ -96,10 +96,7 @@ class DistillationRunner:
         self._check_obs(obs, "env.get_observations")
         if cfg.algorithm.init_student_from_teacher:
             report = self.alg.init_student_from_teacher()
-            self.logger.info(
-                f"[distill] init from teacher: copied {report['copied']}, sliced {report['sliced']},"
-                f" skipped {report['skipped']}"
-            )
+            self.logger.info("[distill] init from teacher: " + ", ".join(f"{k} {v}" for k, v in report.items()))
 
     student = property(lambda self: self.alg.student, doc="The student being trained.")
 
@@ -120,7 +117,7 @@ class DistillationRunner:
         """Roll out ``num_steps_per_env`` steps with the algorithm acting and storing; returns collection stats."""
         beta = self.alg.start_rollout(epoch)
         obs, dones = self._obs, None
-        sums = torch.zeros(4, device=self.device)  # completed episodes: sum of returns, of their squares, count, -
+        sums = torch.zeros(4, device=self.device)  # completed episodes: sum of returns, of their squares, count, length
         for _ in range(self.cfg.num_steps_per_env):
             self.check_interrupt()
             actions = self.alg.act(obs, dones)
@@ -128,10 +125,10 @@ class DistillationRunner:
             obs, rewards, dones = obs.to(self.device), rewards.to(self.device).view(-1), dones.to(self.device).view(-1)
             self._check_obs(obs, "env.step", rewards)
             dones = dones.bool()
-            ep_ret, _ = self.episodes.step(rewards, dones)
+            ep_ret, ep_len = self.episodes.step(rewards, dones)
             self.alg.process_env_step(dones)
             done_ret = ep_ret * dones  # completed-episode statistics (no sync)
-            sums[:3] += torch.stack([done_ret.sum(), (done_ret * ep_ret).sum(), dones.sum()])
+            sums += torch.stack([done_ret.sum(), (done_ret * ep_ret).sum(), dones.sum(), (ep_len * dones).sum()])
         self._obs = obs
         self.alg.end_rollout()
         return {**episode_stats(sums, self.ranks), "beta": beta}
@@ -144,11 +141,10 @@ class DistillationRunner:
     def evaluate(self, policy: str = "student") -> dict[str, float]:
         """Deterministic rollout of the student (or the teachers); each env contributes one complete episode.
 
-        The env is NOT reset: resetting all envs would synchronise their episodes, and the following short collection
-        rollouts would then only ever see the first steps of an episode. Instead evaluation runs on the continuing
-        env stream and counts, per env, the first episode that starts inside it; it stops when every env has one or
-        after ``eval_steps`` (so ``eval_steps`` should be ~2x the episode length). A teacher evaluation also measures
-        each teacher's steady-state position error (the offsets).
+        The env is NOT reset (that would synchronise the episodes, and the next short collection rollouts would only
+        see their first steps): it counts, per env, the first episode that starts on the continuing env stream, and
+        stops when every env has one or after ``eval_steps`` (~2x the episode length). A teacher evaluation also
+        measures each teacher's steady-state position error (the offsets).
         """
         alg = self.alg
         for teacher in alg.teachers:
@@ -183,7 +179,9 @@ class DistillationRunner:
             alg.record_student_returns(result.env_ids, result.returns)
         summary = result.summary(self.ranks)
         if summary["episodes"] == 0:  # fall back to the running (partial) returns
-            self.logger.info(f"[distill] warning: no episode finished within eval_steps={self.cfg.eval_steps}; partial")
+            self.logger.info(
+                f"[distill] warning: no episode ended in eval_steps={self.cfg.eval_steps}; partial returns"
+            )
             partial = self.episodes.summary(self.ranks)
             summary.update({k: partial[k] for k in ("mean_return", "std_return", "mean_length")})
         return {k: float(summary[k]) for k in ("mean_return", "std_return", "mean_length", "episodes")}
@@ -236,8 +234,8 @@ class DistillationRunner:
         """Atomically write ``log_dir/name`` with the full learner state (rank 0 alone); returns the path.
 
         Always: student, optimizer, epoch, best return, RNG states, teacher evaluation results. With
-        ``cfg.checkpoint_dataset`` also the dataset and the env-stream state (student hidden state of the running
-        episodes, their running return/length): given the same env state, a resumed run then continues bit for bit.
+        ``cfg.checkpoint_dataset`` also the dataset and the env-stream state (hidden states, running returns/lengths
+        of the running episodes): given the same env state, a resumed run then continues bit for bit.
         """
         if not self.ranks.is_main:
             return os.path.join(self.log_dir, name)
@@ -268,9 +266,8 @@ class DistillationRunner:
 
         Args:
             path: Student checkpoint.
-            restore_env_stream: Also restore the hidden state and running statistics of the episodes that were running
-                when the checkpoint was written. Only right when the env continues from that very state; a restarted
-                simulator begins new episodes, so the scripts leave this off.
+            restore_env_stream: Also restore the hidden state and running statistics of the running episodes: only
+                right when the env continues from that very state (a restarted simulator does not; the scripts don't).
 
         Raises:
             CheckpointError: Unreadable file, wrong kind, or a student/dataset that does not match this runner's.
@@ -292,7 +289,8 @@ class DistillationRunner:
         except (RuntimeError, ValueError, KeyError) as err:
             raise CheckpointError(f"Cannot restore '{path}': {err}") from err
         self.epoch, self.best_return = int(data["epoch"]), float(data["best_return"])
-        restore_rng_state(data["rng_state"], self.alg.generators)
+        if self.ranks.is_main:  # the other ranks keep their own streams (seed + RANK)
+            restore_rng_state(data["rng_state"], self.alg.generators)
         self.teacher_return = float(state.get("teacher_return", math.nan))
         if stream is not None:
             self._phases_randomized = bool(stream["phases_randomized"])

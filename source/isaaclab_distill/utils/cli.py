@@ -169,8 +169,10 @@ def launch(env_cfg: Any, args: argparse.Namespace) -> Iterator[Any]:
     """
     from isaaclab.app import launch_simulation
 
-    # --distributed was resolved by apply_distributed (which keeps --device cpu); Isaac Lab's would force cuda
-    args = argparse.Namespace(**{**vars(args), "distributed": False})
+    # apply_distributed chose this rank's device; Isaac Lab's own resolution (same cuda:<LOCAL_RANK>, Warp's default
+    # device) would force cuda, so it is skipped for CPU ranks
+    on_gpu = getattr(args, "distributed", False) and env_cfg.sim.device != "cpu"
+    args = argparse.Namespace(**{**vars(args), "distributed": on_gpu})
     with launch_simulation(env_cfg, args) as physics_cfg:
         try:
             yield physics_cfg

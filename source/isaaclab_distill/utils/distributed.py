@@ -4,8 +4,9 @@
 starts one copy of a script per rank. With ``--distributed`` the script calls :func:`init_distributed` before it
 builds anything: the process group uses ``nccl`` on CUDA and ``gloo`` on the CPU (rsl_rl and Isaac Lab only offer
 ``nccl``; ``gloo`` is what makes a 2-process run on a laptop or a CI box real distributed code). Every collective
-has a timeout, so a rank whose peer died or hung fails within it instead of waiting forever, and
-:func:`collective_failure` turns that failure into one ``error:`` line.
+has a timeout, so a rank whose peer died or hung fails within it instead of waiting forever. With ``gloo`` the
+failure is a Python exception that :func:`collective_failure` turns into one ``error:`` line; with ``nccl`` the
+NCCL watchdog aborts the process itself at the timeout (non-zero exit, its own message).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
 flags (``--nnodes``, ``--node_rank``, ``--rdzv_backend``, ``--rdzv_endpoint``, ``--master_addr``, ...), adds
 ``--distributed`` to every rank and supervises the worker group (Ctrl-C, stragglers). Its helpers are reused here
 unchanged for ``train.py`` and ``distillation.py``; the one difference is that ``--device cpu`` skips its "no CUDA
-device" check, so N CPU processes (``gloo``) can be launched the same way.
+device" check, so N CPU processes (``gloo``) can be launched the same way, and a one-node job without rendezvous
+flags gets ``--standalone`` (its own free port: two jobs on one machine would otherwise both take 29500).
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ def launch_command(script: str, argv: list[str]) -> list[str]:
         from isaaclab.cli.multigpu import _validate_num_gpus  # the "fewer GPUs than ranks" check of the launcher
 
         _validate_num_gpus(parser, args)
-    return build_launch_command(args, worker_args, cfg)
+    command = build_launch_command(args, worker_args, cfg)
+    if not any(getattr(args, k) for k in ("nnodes", "rdzv_endpoint", "rdzv_backend", "master_addr", "master_port")):
+        command.insert(3, "--standalone")  # one node: a free port of its own, so two jobs on one machine do not clash
+    return command
 
 
 def _flag_value(argv: list[str], name: str) -> str | None:
