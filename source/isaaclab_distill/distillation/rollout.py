@@ -87,10 +87,7 @@ class EpisodeTracker:
 
     def summary(self, ranks: Distributed | None = None) -> dict[str, Any]:
         """:func:`episode_stats` of the running (partial) episodes, one per env."""
-        r = self.returns.double()
-        return episode_stats(
-            torch.stack([r.sum(), r.square().sum(), r.new_tensor(r.numel()), self.lengths.sum()]), ranks
-        )
+        return episode_stats(episode_sums(self.returns, self.lengths), ranks)
 
 
 @dataclass
@@ -108,16 +105,24 @@ class RolloutResult:
 
         With ``ranks``: over the episodes of every rank of the ``torchrun`` job (``steps`` stays this rank's).
         """
-        r = self.returns.double()
-        sums = torch.stack([r.sum(), r.square().sum(), r.new_tensor(r.numel()), self.lengths.double().sum()])
-        return {**episode_stats(sums, ranks), "steps": int(self.steps)}
+        return {**episode_stats(episode_sums(self.returns, self.lengths), ranks), "steps": int(self.steps)}
+
+
+def episode_sums(returns: torch.Tensor, lengths: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """``[4]`` float64 sums of episodes ``[E]``: of returns, squared returns, the count, lengths (no device sync).
+
+    ``weights`` (``[E]``, 0/1) counts only some of them, e.g. the envs whose episode ended at this step.
+    """
+    w = torch.ones_like(returns, dtype=torch.float64) if weights is None else weights.double()
+    r, n = returns.double(), lengths.double()
+    return torch.stack([(w * r).sum(), (w * r.square()).sum(), w.sum(), (w * n).sum()])
 
 
 def episode_stats(sums: torch.Tensor, ranks: Distributed | None = None) -> dict[str, Any]:
     """Mean / std of the return, mean length and episode count (NaN without an episode).
 
     Args:
-        sums: ``[4]`` sum of returns, sum of squared returns, episode count, sum of lengths of this rank.
+        sums: ``[4]`` :func:`episode_sums` of this rank.
         ranks: Sum them over the ranks of the ``torchrun`` job first.
     """
     total, squares, count, length = (sums if ranks is None else ranks.all_reduce_sum(sums.clone())).tolist()

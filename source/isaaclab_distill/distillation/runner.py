@@ -35,7 +35,7 @@ from .checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, s
 from .errors import CheckpointError, DistillationError
 from .logger import EpochLogger
 from .offsets import PositionOffsetMeter
-from .rollout import EpisodeTracker, StudentPolicy, TeacherGroupsPolicy, episode_stats, rollout
+from .rollout import EpisodeTracker, StudentPolicy, TeacherGroupsPolicy, episode_stats, episode_sums, rollout
 from .teacher import Teacher
 
 BEST_FILE, FINAL_FILE, INTERRUPTED_FILE = "best_student.pt", "final_student.pt", "interrupted_student.pt"
@@ -117,7 +117,7 @@ class DistillationRunner:
         """Roll out ``num_steps_per_env`` steps with the algorithm acting and storing; returns collection stats."""
         beta = self.alg.start_rollout(epoch)
         obs, dones = self._obs, None
-        sums = torch.zeros(4, device=self.device)  # completed episodes: sum of returns, of their squares, count, length
+        sums = torch.zeros(4, dtype=torch.float64, device=self.device)  # of the completed episodes (episode_sums)
         for _ in range(self.cfg.num_steps_per_env):
             self.check_interrupt()
             actions = self.alg.act(obs, dones)
@@ -127,8 +127,7 @@ class DistillationRunner:
             dones = dones.bool()
             ep_ret, ep_len = self.episodes.step(rewards, dones)
             self.alg.process_env_step(dones)
-            done_ret = ep_ret * dones  # completed-episode statistics (no sync)
-            sums += torch.stack([done_ret.sum(), (done_ret * ep_ret).sum(), dones.sum(), (ep_len * dones).sum()])
+            sums += episode_sums(ep_ret, ep_len, weights=dones)  # completed-episode statistics (no sync)
         self._obs = obs
         self.alg.end_rollout()
         return {**episode_stats(sums, self.ranks), "beta": beta}

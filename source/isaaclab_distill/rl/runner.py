@@ -17,7 +17,7 @@ import os
 
 from rsl_rl.runners import OnPolicyRunner
 
-from ..utils.distributed import from_environment, init_distributed, rank_device
+from ..utils.distributed import from_environment, init_distributed
 from ..utils.errors import UserError
 from ..utils.interrupt import GracefulInterrupt
 from ..utils.io import atomic_torch_save
@@ -49,14 +49,13 @@ class TeacherRunner(OnPolicyRunner):
 
     def _configure_multi_gpu(self) -> None:
         """rsl_rl's multi-GPU settings, on the CPU too: the ``gloo`` process group instead of ``nccl`` + CUDA."""
-        ranks = from_environment()
-        if not ranks.enabled:
+        if not from_environment().enabled:
             super()._configure_multi_gpu()
             return
-        expected = rank_device("cpu" if str(self.device) == "cpu" else None, ranks.local_rank)
+        # joins the group unless the script already did; the device this rank must run on
+        ranks, expected = init_distributed("cpu" if str(self.device) == "cpu" else None)
         if str(self.device) != expected:
             raise UserError(f"rank {ranks.rank} runs on '{self.device}', expected '{expected}' (one GPU per rank)")
-        init_distributed(str(self.device))  # no-op when the script already joined the group
         self.gpu_world_size, self.gpu_global_rank, self.gpu_local_rank = ranks.world_size, ranks.rank, ranks.local_rank
         self.is_distributed = True
         self.cfg["multi_gpu"] = dict(global_rank=ranks.rank, local_rank=ranks.local_rank, world_size=ranks.world_size)

@@ -29,6 +29,7 @@ def launch_command(script: str, argv: list[str]) -> list[str]:
         SystemExit: Bad launcher flags (argparse's usage line), e.g. more GPUs than this node has.
     """
     from isaaclab.cli.multigpu import MultiGpuLauncherCfg, build_launch_command, build_parser
+    from isaaclab.cli.multigpu import _forwarded_arg_value as flag_value  # the launcher's own forwarded-flag reader
 
     cfg = MultiGpuLauncherCfg(
         prog=os.path.basename(script),
@@ -38,7 +39,7 @@ def launch_command(script: str, argv: list[str]) -> list[str]:
     )
     parser = build_parser(cfg)
     args, worker_args = parser.parse_known_args(argv)
-    on_cpu = "cpu" in (_flag_value(worker_args, "--device") or "")
+    on_cpu = "cpu" in (flag_value(worker_args, "--device") or "")
     if not on_cpu:
         from isaaclab.cli.multigpu import _validate_num_gpus  # the "fewer GPUs than ranks" check of the launcher
 
@@ -47,17 +48,6 @@ def launch_command(script: str, argv: list[str]) -> list[str]:
     if not any(getattr(args, k) for k in ("nnodes", "rdzv_endpoint", "rdzv_backend", "master_addr", "master_port")):
         command.insert(3, "--standalone")  # one node: a free port of its own, so two jobs on one machine do not clash
     return command
-
-
-def _flag_value(argv: list[str], name: str) -> str | None:
-    """The last value of ``--name V`` / ``--name=V`` in ``argv``."""
-    value = None
-    for i, arg in enumerate(argv):
-        if arg == name and i + 1 < len(argv):
-            value = argv[i + 1]
-        elif arg.startswith(f"{name}="):
-            value = arg.split("=", 1)[1]
-    return value
 
 
 def launch_if_requested(script: str) -> None:
