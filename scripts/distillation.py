@@ -36,11 +36,17 @@ from isaaclab_distill.models import student_class_names  # noqa: E402 (after the
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 add_env_args(parser)
 parser.add_argument("--teacher_checkpoint", nargs="+", required=True, help="PPO model_*.pt file(s) or globs.")
-parser.add_argument("--agent", default="distillation_cfg_entry_point", help="Distillation config registry key.")
+parser.add_argument(
+    "--agent",
+    default=None,
+    help="Agent config registry key (default: the first the task has of distillation_cfg_entry_point,"
+    " rsl_rl_distillation_cfg_entry_point, rsl_rl_cfg_entry_point).",
+)
 parser.add_argument("--experiment_name", default=None, help="Folder under logs/distillation/.")
 parser.add_argument("--run_name", default=None, help="Suffix of the run folder.")
 parser.add_argument("--resume", default=None, help="Student checkpoint to continue from.")
 parser.add_argument("--student", choices=student_class_names(), default=None, help="Student architecture.")
+parser.add_argument("--student_obs_group", nargs="+", default=None, help="Observation group(s) the student reads.")
 parser.add_argument("--n_epochs", type=int, default=None)
 parser.add_argument("--num_episodes", type=int, default=None, help="Episodes' worth of transitions per epoch.")
 parser.add_argument("--batch_size", type=int, default=None, help="Segments per minibatch.")
@@ -52,12 +58,12 @@ parser.add_argument("--on_policy", action="store_true", default=None, help="Rebu
 parser.add_argument("--teacher_deterministic", action=argparse.BooleanOptionalAction, default=None)
 args_cli = parse_args(parser)
 
-import gymnasium as gym  # noqa: E402
 from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper  # noqa: E402
 from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
 from isaaclab_distill.distillation import DistillationRunner, Teacher, load_checkpoint  # noqa: E402
 from isaaclab_distill.distillation.plots import plot_distillation_summary  # noqa: E402
+from isaaclab_distill.distillation.rsl_rl_cfg import ENTRY_POINTS, to_distillation_cfg  # noqa: E402
 from isaaclab_distill.distillation.runner import INTERRUPTED_FILE  # noqa: E402
 from isaaclab_distill.distillation.script_args import (  # noqa: E402
     apply_distillation_args,
@@ -67,15 +73,25 @@ from isaaclab_distill.distillation.script_args import (  # noqa: E402
 from isaaclab_distill.models import build_student  # noqa: E402
 from isaaclab_distill.models.observations import obs_shapes_of  # noqa: E402
 from isaaclab_distill.utils import UserError, hydra_task_config  # noqa: E402
+from isaaclab_distill.utils.envs import make_env  # noqa: E402
+from isaaclab_distill.utils.hydra import describe_agent_cfg  # noqa: E402
 from isaaclab_distill.utils.interrupt import GracefulInterrupt  # noqa: E402
 from isaaclab_distill.utils.runs import dump_params, make_run_dir, teacher_agent_cfg  # noqa: E402
 
+AGENT_KEYS = args_cli.agent or ENTRY_POINTS
+
+
+def as_distillation_cfg(agent_cfg, env_cfg):
+    """The registered agent config (ours, Isaac Lab's distillation config, or a PPO config) as a DistillationCfg."""
+    return to_distillation_cfg(agent_cfg, args_cli.num_envs or env_cfg.scene.num_envs)
+
 
 @cli_main
-@hydra_task_config(args_cli.task, args_cli.agent)
+@hydra_task_config(args_cli.task, AGENT_KEYS, agent_cfg_adapter=as_distillation_cfg)
 def main(env_cfg, agent_cfg) -> None:
     """Resolved configs -> env -> rsl_rl wrapper -> teachers + student -> runner -> learn."""
     # 1. configs and every check that needs no simulator
+    print(f"[INFO] distillation config: {describe_agent_cfg(args_cli.task, AGENT_KEYS)}")
     apply_env_args(args_cli, env_cfg)
     episode_steps = int(env_cfg.episode_length_s / (env_cfg.sim.dt * env_cfg.decimation))
     apply_distillation_args(args_cli, agent_cfg, env_cfg.scene.num_envs, episode_steps)
@@ -101,7 +117,7 @@ def main(env_cfg, agent_cfg) -> None:
 
     with launch(env_cfg, args_cli):
         # 2. environment, wrapped for rsl_rl (TensorDict observations with "policy" and "teacher" groups)
-        env = RslRlVecEnvWrapper(gym.make(args_cli.task, cfg=env_cfg))
+        env = RslRlVecEnvWrapper(make_env(args_cli.task, env_cfg))
         writer = SummaryWriter(log_dir) if ranks.is_main else None
         try:
             # 3. teachers (rsl_rl PPO actors) and the student
@@ -120,6 +136,8 @@ def main(env_cfg, agent_cfg) -> None:
             student = build_student(
                 agent_cfg.student, obs_shapes_of(obs, agent_cfg.student_obs_groups), env.num_actions
             )
+            for teacher in teachers:
+                print(f"[INFO] {teacher.architecture(env.num_actions)} ({teacher.name})")
             print(f"[INFO] student: {student.config}")
             # 4. runner
             runner = DistillationRunner(env, teachers, student, agent_cfg, log_dir, writer, ranks=ranks)

@@ -27,7 +27,6 @@ args_cli = parse_args(parser, single_process=True)  # --distributed: one error l
 
 import os  # noqa: E402
 
-import gymnasium as gym  # noqa: E402
 from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper  # noqa: E402
 
 from isaaclab_distill.evaluation import (  # noqa: E402
@@ -41,6 +40,7 @@ from isaaclab_distill.evaluation import (  # noqa: E402
 )
 from isaaclab_distill.export import export_policy  # noqa: E402
 from isaaclab_distill.utils import UserError, hydra_task_config  # noqa: E402
+from isaaclab_distill.utils.envs import make_env  # noqa: E402
 
 
 @cli_main
@@ -68,7 +68,7 @@ def main(env_cfg, agent_cfg) -> None:
 
     with launch(env_cfg, args_cli):
         # 2. environment, wrapped for rsl_rl; a teacher acts with the clipping it was trained with
-        env = RslRlVecEnvWrapper(gym.make(args_cli.task, cfg=env_cfg), clip_actions=clip)
+        env = RslRlVecEnvWrapper(make_env(args_cli.task, env_cfg), clip_actions=clip)
         try:
             # 3. policy, rollout, summary
             policy = load_policy(checkpoint, env.get_observations(), env.num_actions, args_cli.task, env.device)

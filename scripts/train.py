@@ -34,12 +34,12 @@ parser.add_argument("--resume", action="store_true", help="Continue from --check
 parser.add_argument("--checkpoint", type=str, default=None, help="model_*.pt file or a run directory.")
 args_cli = parse_args(parser)
 
-import gymnasium as gym  # noqa: E402
 from isaaclab.utils import to_dict  # noqa: E402
 from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg  # noqa: E402
 
 from isaaclab_distill.rl import CURVE_FILE, LearningCurveEnv, TeacherRunner  # noqa: E402
 from isaaclab_distill.utils import UserError, hydra_task_config  # noqa: E402
+from isaaclab_distill.utils.envs import make_env  # noqa: E402
 from isaaclab_distill.utils.runs import dump_params, make_run_dir, resolve_checkpoint  # noqa: E402
 
 
@@ -75,7 +75,7 @@ def main(env_cfg, agent_cfg) -> None:
     with launch(env_cfg, args_cli):
         # 3. environment, wrapped for rsl_rl; the wrapper also writes learning_curve.json after every iteration
         env = LearningCurveEnv(
-            gym.make(args_cli.task, cfg=env_cfg),
+            make_env(args_cli.task, env_cfg),
             steps_per_iteration=agent_cfg.num_steps_per_env,
             path=os.path.join(log_dir, CURVE_FILE) if ranks.is_main else None,  # rank 0's envs
             clip_actions=agent_cfg.clip_actions,

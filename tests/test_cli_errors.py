@@ -12,6 +12,8 @@ CASES = [
     (["--task", QUAD_TASK, "scene.num_envs=abc"], ["scene.num_envs=abc", "expected an integer"]),
     (["--task", QUAD_TASK, "env.scene.num_env=4"], ["did you mean 'env.scene.num_envs'"]),
     (["--task", QUAD_TASK, "--max_iterations", "-3"], ["--max_iterations must be positive"]),
+    (["--task", QUAD_TASK, "env.sim.dt=-1"], ["env.sim.dt=-1.0 cannot run", "positive number"]),
+    (["--task", QUAD_TASK, "env.decimation=0"], ["env.decimation=0 cannot run", "integer >= 1"]),
     (["--task", QUAD_TASK, "--resume", "--checkpoint", "missing/model_9.pt"], ["does not exist"]),
     (["--task", QUAD_TASK, "--distributed", "--device", "cpu"], ["expects to be started by torchrun", "--num_gpus"]),
 ]

@@ -22,10 +22,12 @@ DISTILLATION_TAGS = {
 """The TensorBoard scalars every distillation run writes (the documented set)."""
 
 
-def run_script(script: str, *args: str, cwd: pathlib.Path, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run ``scripts/<script>`` with this interpreter in ``cwd``; output captured as text."""
+def run_script(
+    script: str, *args: str, cwd: pathlib.Path, timeout: float = 900, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``scripts/<script>`` with this interpreter in ``cwd``; output captured as text; ``env``: extra variables."""
     cmd = [sys.executable, str(REPO / "scripts" / script), *args]
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1", **(env or {}))
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 

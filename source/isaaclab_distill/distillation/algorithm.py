@@ -35,7 +35,7 @@ from typing import Any
 
 import torch
 import torch.nn as nn
-from rsl_rl.utils.utils import reduce_gradients_in_buckets
+from rsl_rl.utils.utils import reduce_gradients_in_buckets, resolve_optimizer
 from tensordict import TensorDict
 
 from ..models import MLPStudent, reset_hidden
@@ -82,9 +82,8 @@ class DistillationAlgorithm:
             raise DistillationError("At least one teacher is required.")
 
         # Env -> teacher map and the env ids of each teacher group
-        if env_teacher_ids is None:
-            env_teacher_ids = torch.arange(n) * n_t // n
-        ids = env_teacher_ids.to(self.device).long().view(-1)  # [N]
+        ids = torch.arange(n) * n_t // n if env_teacher_ids is None else env_teacher_ids  # default: equal blocks
+        ids = ids.to(self.device).long().view(-1)  # [N]
         if ids.numel() != n or int(ids.min()) < 0 or int(ids.max()) >= n_t:
             raise DistillationError(f"env_teacher_ids must hold {n} indices in [0, {n_t}).")
         self.env_teacher_ids = ids
@@ -101,7 +100,8 @@ class DistillationAlgorithm:
             )
         hidden_shape = student.hidden_shape if student.is_recurrent else None
         self.dataset = EpisodeDataset(n, student.obs_shapes, student.action_dim, capacity, self.device, hidden_shape)
-        self.optimizer = torch.optim.Adam(self.student.parameters(), lr=cfg.algorithm.learning_rate)
+        optimizer_class = resolve_optimizer(cfg.algorithm.optimizer)  # rsl_rl's names: adam, adamw, sgd, rmsprop
+        self.optimizer = optimizer_class(self.student.parameters(), lr=cfg.algorithm.learning_rate)
         self.generators = {
             "shuffle": torch.Generator().manual_seed(cfg.seed),  # CPU: dataset permutation
             "beta": torch.Generator(device=self.device).manual_seed(cfg.seed + 1),  # env device: teacher/student mix

@@ -49,6 +49,9 @@ class DistillationAlgorithmCfg:
     learning_rate: float = 1e-4
     """Adam learning rate."""
 
+    optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = "adam"
+    """Optimizer, by rsl_rl's name (``rsl_rl.utils.resolve_optimizer``)."""
+
     max_grad_norm: float | None = 1.0
     """Gradient-norm clip; ``None`` disables clipping."""
 

@@ -54,7 +54,7 @@ class EpochLogger:
         eta = seconds_per_epoch * (self.n_epochs - epoch)
         mode = "BC" if teacher_forcing else f"DAgger b={coll['beta']:.2f}"
         ev_txt = f"eval {ev['mean_return']:.3f} +- {ev['std_return']:.3f}" if ev is not None else "eval -"
-        coll_txt = f"{coll['mean_return']:.3f}" if coll["episodes"] > 0 else "-"
+        coll_txt = f"{coll['mean_return']:.3f} +- {coll['std_return']:.3f}" if coll["episodes"] > 0 else "-"
         print(
             f"[distill] epoch {epoch}/{self.n_epochs} {mode} | loss {loss:.4e}"
             f" | collect {coll_txt} | {ev_txt} | ratio {ratio:.3f} | {self.samples_per_epoch / seconds:,.0f} samples/s"

@@ -62,6 +62,7 @@ FLAGS = {
     "teacher_deterministic": "algorithm.teacher_deterministic",
     "on_policy": "storage.on_policy",
     "student": "student.class_name",
+    "student_obs_group": "student_obs_groups",
 }
 """``scripts/distillation.py`` flag -> :class:`DistillationCfg` field; ``--num_episodes`` sets ``num_steps_per_env``."""
 

@@ -141,6 +141,13 @@ class Teacher:
         else:
             self.model.reset(dones.view(-1).long())
 
+    def architecture(self, num_actions: int) -> str:
+        """``Teacher architecture: obs=<D>, actions=<A>, hidden=[...]`` (+ the RNN of a recurrent teacher)."""
+        hidden = [m.out_features for m in self.model.mlp.modules() if isinstance(m, nn.Linear)][:-1]
+        rnn = getattr(getattr(self.model, "rnn", None), "rnn", None)  # rsl_rl's RNN wraps the torch GRU/LSTM
+        memory = f", rnn={type(rnn).__name__}({rnn.hidden_size} x {rnn.num_layers})" if rnn is not None else ""
+        return f"Teacher architecture: obs={self.model.obs_dim}, actions={num_actions}, hidden={hidden}{memory}"
+
     @property
     def obs_groups(self) -> list[str]:
         """Observation groups the teacher reads."""

@@ -132,6 +132,19 @@ def apply_env_args(args: argparse.Namespace, env_cfg: Any, agent_cfg: Any | None
     elif agent_cfg is not None and hasattr(agent_cfg, "seed"):
         env_cfg.seed = agent_cfg.seed
     check_device(env_cfg.sim.device)
+    check_env_cfg(env_cfg)
+
+
+def check_env_cfg(env_cfg: Any) -> None:
+    """Reject timing settings no env can run with (Isaac Lab fails on them deep inside a reset, with a traceback)."""
+    for path, value, minimum in (
+        ("env.sim.dt", env_cfg.sim.dt, "a positive number"),
+        ("env.decimation", env_cfg.decimation, "an integer >= 1"),
+        ("env.episode_length_s", env_cfg.episode_length_s, "a positive number"),
+    ):
+        integer = path == "env.decimation"
+        if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)) or not value > 0:
+            raise UserError(f"{path}={value} cannot run: it must be {minimum}")
 
 
 def apply_distributed(args: argparse.Namespace, env_cfg: Any, agent_cfg: Any | None = None) -> Any:

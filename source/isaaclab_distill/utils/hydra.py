@@ -31,8 +31,18 @@ PRESET_SELECTORS = ("presets", "physics", "renderer")
 _LITERALS = {"true": True, "false": False, "none": None, "null": None}
 
 
+AgentKeys = str | Sequence[str] | None
+"""An agent config registry key, or several tried in order (the first one the task registers is used)."""
+
+AgentAdapter = Callable[[Any, Any], Any]
+"""``adapter(agent_cfg, env_cfg) -> agent_cfg``: turns the registered agent config into the one the script runs."""
+
+
 def hydra_task_config(
-    task_name: str, agent_cfg_entry_point: str | None, play_mode: bool = False
+    task_name: str,
+    agent_cfg_entry_point: AgentKeys,
+    play_mode: bool = False,
+    agent_cfg_adapter: AgentAdapter | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate ``main(env_cfg, agent_cfg)`` so that it receives the resolved configs of ``task_name``.
 
@@ -41,8 +51,11 @@ def hydra_task_config(
 
     Args:
         task_name: Registered gym id, e.g. ``Isaac-Quadcopter-Point-Ctrl-v0``.
-        agent_cfg_entry_point: Registry key of the agent config, e.g. ``rsl_rl_cfg_entry_point``; None for none.
+        agent_cfg_entry_point: Registry key of the agent config, e.g. ``rsl_rl_cfg_entry_point``, or several keys
+            tried in order (:func:`select_agent_entry_point`); None for none.
         play_mode: Apply the env config's ``play_mode()`` settings.
+        agent_cfg_adapter: Applied to the registered agent config before the ``agent.*`` overrides, which then
+            address the adapted config (e.g. Isaac Lab's distillation config translated into this project's).
 
     Raises:
         UserError: Unknown task, unknown override key or ill-typed value.
@@ -51,7 +64,9 @@ def hydra_task_config(
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            env_cfg, agent_cfg = load_task_configs(task_name, agent_cfg_entry_point, sys.argv[1:], play_mode)
+            env_cfg, agent_cfg = load_task_configs(
+                task_name, agent_cfg_entry_point, sys.argv[1:], play_mode, agent_cfg_adapter
+            )
             return func(env_cfg, agent_cfg, *args, **kwargs)
 
         return wrapper
@@ -59,22 +74,58 @@ def hydra_task_config(
     return decorator
 
 
-def load_task_configs(
-    task_name: str, agent_cfg_entry_point: str | None, overrides: Sequence[str] = (), play_mode: bool = False
-) -> tuple[Any, Any]:
-    """Resolve ``(env_cfg, agent_cfg)`` of a task with presets and validated scalar overrides applied."""
+def select_agent_entry_point(task_name: str, agent_cfg_entry_point: AgentKeys) -> str | None:
+    """The first of the given registry keys that ``task_name`` registers (the one key, checked, for a string).
+
+    Raises:
+        UserError: Unknown task, or the task registers none of the keys.
+    """
     check_task_name(task_name)
-    if agent_cfg_entry_point and agent_cfg_entry_point not in gym.spec(task_name).kwargs:
-        raise UserError(f"task '{task_name}' has no agent config '{agent_cfg_entry_point}'")
+    if agent_cfg_entry_point is None:
+        return None
+    keys = [agent_cfg_entry_point] if isinstance(agent_cfg_entry_point, str) else list(agent_cfg_entry_point)
+    registered = gym.spec(task_name).kwargs
+    for key in keys:
+        if key in registered:
+            return key
+    if len(keys) == 1:
+        raise UserError(f"task '{task_name}' has no agent config '{keys[0]}'")
+    raise UserError(f"task '{task_name}' registers none of the agent configs {', '.join(keys)}: register one")
+
+
+def describe_agent_cfg(task_name: str, agent_cfg_entry_point: AgentKeys) -> str:
+    """``<key> (<module:Class>)`` of the agent config :func:`select_agent_entry_point` picks (an ``[INFO]`` line)."""
+    key = select_agent_entry_point(task_name, agent_cfg_entry_point)
+    if key is None:
+        return "none"
+    entry = gym.spec(task_name).kwargs[key]
+    return f"{key} ({entry if isinstance(entry, str) else type(entry).__name__})"
+
+
+def load_task_configs(
+    task_name: str,
+    agent_cfg_entry_point: AgentKeys,
+    overrides: Sequence[str] = (),
+    play_mode: bool = False,
+    agent_cfg_adapter: AgentAdapter | None = None,
+) -> tuple[Any, Any]:
+    """Resolve ``(env_cfg, agent_cfg)`` of a task with presets, the adapter and validated scalar overrides applied.
+
+    The ``env.*`` overrides are applied before the adapter (it may read the env config, e.g. its env count), the
+    ``agent.*`` overrides after it.
+    """
+    key = select_agent_entry_point(task_name, agent_cfg_entry_point)
     raw_env = load_cfg_from_registry(task_name, "env_cfg_entry_point")
-    raw_agent = load_cfg_from_registry(task_name, agent_cfg_entry_point) if agent_cfg_entry_point else None
+    raw_agent = load_cfg_from_registry(task_name, key) if key else None
+    if agent_cfg_adapter is not None and raw_agent is not None:
+        raw_agent = agent_cfg_adapter(raw_agent, raw_env)  # what the agent.* overrides address
     selectors, scalars = [], []
     for token in overrides:
-        key, value = _split(token)
-        if key in PRESET_SELECTORS:
+        name, value = _split(token)
+        if name in PRESET_SELECTORS:
             selectors.append(token)
             continue
-        path = _qualify(key, raw_env, raw_agent)
+        path = _qualify(name, raw_env, raw_agent)
         # a string aimed at a PresetCfg node selects one of its alternatives (e.g. env.sim.physics=newton_featherstone)
         target = _lookup({"env": raw_env, "agent": raw_agent}, path)
         if isinstance(target, PresetCfg):
@@ -82,11 +133,18 @@ def load_task_configs(
         else:
             scalars.append((path, value))
     try:
-        env_cfg, agent_cfg = resolve_task_config(task_name, agent_cfg_entry_point, play_mode, overrides=selectors)
+        env_cfg, agent_cfg = resolve_task_config(task_name, key, play_mode, overrides=selectors)
     except ValueError as err:
         raise UserError(str(err).strip().splitlines()[0]) from None
+    roots = {"env": env_cfg, "agent": agent_cfg}
     for path, value in scalars:
-        apply_override({"env": env_cfg, "agent": agent_cfg}, path, value)
+        if path.startswith("env."):
+            apply_override(roots, path, value)
+    if agent_cfg_adapter is not None and agent_cfg is not None:
+        agent_cfg = roots["agent"] = agent_cfg_adapter(agent_cfg, env_cfg)
+    for path, value in scalars:
+        if path.startswith("agent."):
+            apply_override(roots, path, value)
     return env_cfg, agent_cfg
 
 

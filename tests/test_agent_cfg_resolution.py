@@ -1,0 +1,122 @@
+"""Which agent config ``distillation.py`` runs on any Isaac Lab task, and its translation (no simulator).
+
+Ours (``distillation_cfg_entry_point``) first, then Isaac Lab's ``RslRlDistillationRunnerCfg``, then a default
+derived from the PPO config; ``agent.*`` overrides address the resolved :class:`DistillationCfg` in all three cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import gymnasium as gym
+import pytest
+import torch
+from helpers import QUAD_TASK
+from helpers.toy import agent_cfg, make_obs, write_ppo_checkpoint
+from helpers.user_tasks import ISAACLAB_DISTILLATION_TASK, PPO_ONLY_TASK
+
+from isaaclab_distill.distillation import DistillationCfg, Teacher
+from isaaclab_distill.distillation.rsl_rl_cfg import ENTRY_POINTS, to_distillation_cfg
+from isaaclab_distill.utils import UserError
+from isaaclab_distill.utils.cli import apply_env_args
+from isaaclab_distill.utils.hydra import describe_agent_cfg, load_task_configs
+
+
+def resolve(task: str, *overrides: str, num_envs: int = 16) -> tuple[object, DistillationCfg]:
+    return load_task_configs(
+        task, ENTRY_POINTS, overrides, agent_cfg_adapter=lambda a, e: to_distillation_cfg(a, num_envs)
+    )
+
+
+def test_isaaclab_recurrent_distillation_cfg_is_translated_field_by_field():
+    from isaaclab_tasks.core.velocity.config.anymal_d.agents.rsl_rl_distillation_cfg import (
+        AnymalDFlatDistillationRunnerRecurrentCfg,
+    )
+
+    source = AnymalDFlatDistillationRunnerRecurrentCfg()  # Isaac Lab's own config, unchanged
+    cfg = to_distillation_cfg(source, num_envs=64)
+    assert (cfg.student.class_name, cfg.student.rnn_hidden_dim, cfg.student.rnn_num_layers) == ("lstm", 256, 1)
+    assert cfg.student.hidden_dims == [128, 128, 128] and cfg.student.obs_normalization is False
+    assert cfg.student_obs_groups == ["policy"] and cfg.experiment_name == "anymal_d_flat"
+    assert (cfg.n_epochs, cfg.num_steps_per_env) == (300, 120)
+    alg = cfg.algorithm
+    assert (alg.sequence_length, alg.learning_rate, alg.num_learning_passes) == (15, 1.0e-3, 2)
+    assert (alg.loss, alg.optimizer, alg.max_grad_norm) == ("mse", "adam", None)
+    # rsl_rl's schedule: the student acts from the first step, on-policy data, all envs in one gradient step
+    assert (alg.epoch_teacher_forcing, alg.beta_start, cfg.storage.on_policy, alg.batch_size) == (0, 0.0, True, 64)
+    # the same config as rsl_rl's plain dict
+    from isaaclab.utils import to_dict
+
+    assert to_dict(to_distillation_cfg(to_dict(source), num_envs=64)) == to_dict(cfg)
+
+
+def test_resolution_order_and_the_info_line():
+    assert describe_agent_cfg(QUAD_TASK, ENTRY_POINTS).startswith("distillation_cfg_entry_point (")
+    assert describe_agent_cfg(ISAACLAB_DISTILLATION_TASK, ENTRY_POINTS).startswith(
+        "rsl_rl_distillation_cfg_entry_point (helpers.user_tasks:UserDistillationRunnerCfg)"
+    )
+    assert describe_agent_cfg(PPO_ONLY_TASK, ENTRY_POINTS).startswith("rsl_rl_cfg_entry_point (")
+    _, ours = resolve(QUAD_TASK)
+    assert type(ours).__name__ == "QuadcopterDistillationCfg"  # our own config is used as is
+
+
+def test_overrides_apply_to_the_translated_isaaclab_cfg():
+    _, cfg = resolve(ISAACLAB_DISTILLATION_TASK, "agent.eval_steps=120", "agent.algorithm.batch_size=8")
+    assert isinstance(cfg, DistillationCfg)
+    assert (cfg.student.class_name, cfg.algorithm.sequence_length, cfg.algorithm.loss) == ("gru", 8, "huber")
+    assert (cfg.eval_steps, cfg.algorithm.batch_size, cfg.experiment_name) == (120, 8, "user_quadcopter")
+    with pytest.raises(UserError, match="did you mean 'agent.algorithm.sequence_length'"):
+        resolve(ISAACLAB_DISTILLATION_TASK, "agent.algorithm.gradient_length=4")  # an rsl_rl field: named ours
+
+
+def test_ppo_only_task_gets_a_default_from_its_ppo_cfg():
+    _, cfg = resolve(PPO_ONLY_TASK, "agent.student.class_name=gru", "scene.num_envs=8")
+    assert isinstance(cfg, DistillationCfg)
+    assert cfg.experiment_name == "quadcopter_point_ctrl"  # the PPO config's
+    assert cfg.student_obs_groups == ["policy"] and cfg.student.class_name == "gru"
+
+
+def test_task_without_any_agent_cfg_and_unknown_runner_are_one_line_errors():
+    gym.register(id="User-No-Agent-v0", entry_point="x:y", kwargs={"env_cfg_entry_point": "x:y"})
+    with pytest.raises(UserError, match="registers none of the agent configs distillation_cfg_entry_point"):
+        resolve("User-No-Agent-v0")
+    with pytest.raises(UserError, match="runner 'SkrlRunner'"):
+        to_distillation_cfg({"class_name": "SkrlRunner"})
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("env.sim.dt=-1", "env.sim.dt=-1.0 cannot run: it must be a positive number"),
+        ("env.decimation=0", "env.decimation=0 cannot run: it must be an integer >= 1"),
+        ("env.episode_length_s=0", "env.episode_length_s=0.0 cannot run"),
+    ],
+)
+def test_env_timing_that_cannot_run_is_rejected_before_the_simulator(override, message):
+    env_cfg, _ = load_task_configs(QUAD_TASK, None, [override])
+    args = argparse.Namespace(num_envs=None, device="cpu", seed=None)
+    with pytest.raises(UserError, match=message.replace(".", r"\.")):
+        apply_env_args(args, env_cfg)
+
+
+def test_teacher_architecture_line(tmp_path):
+    obs = make_obs()
+    path = str(tmp_path / "model_1.pt")
+    write_ppo_checkpoint(path, agent_cfg(hidden=(16, 8)), obs)
+    teacher = Teacher.from_checkpoint(path, agent_cfg(hidden=(16, 8)), obs, num_actions=2)
+    assert teacher.architecture(2) == "Teacher architecture: obs=5, actions=2, hidden=[16, 8]"
+    rnn_path = str(tmp_path / "model_2.pt")
+    write_ppo_checkpoint(rnn_path, agent_cfg(rnn=True), obs)
+    recurrent = Teacher.from_checkpoint(rnn_path, agent_cfg(rnn=True), obs, num_actions=2)
+    assert recurrent.architecture(2) == "Teacher architecture: obs=5, actions=2, hidden=[16, 16], rnn=GRU(8 x 1)"
+
+
+def test_optimizer_is_rsl_rl_named():
+    from helpers.toy import small_cfg
+
+    from isaaclab_distill.distillation import DistillationAlgorithm
+    from isaaclab_distill.models import MLPStudent
+
+    cfg = small_cfg(optimizer="sgd")
+    alg = DistillationAlgorithm(MLPStudent({"policy": (3,)}, 2, [8]), Teacher(torch.nn.Linear(5, 2)), cfg, 4, "cpu")
+    assert isinstance(alg.optimizer, torch.optim.SGD)
