@@ -84,7 +84,7 @@ class LearningCurveEnv(RslRlVecEnvWrapper):
             )
             self._error_sum += (error * ~done).sum()  # reset envs already hold their next episode's state
             self._error_count += (~done).sum()
-        fired = self._term_flags() & done.unsqueeze(-1)  # [N, T]
+        fired = self._term_flags(extras) & done.unsqueeze(-1)  # [N, T]
         self._fired += fired.sum(dim=0)
         self._successes += fired[:, self._is_time_out].any(dim=-1).sum()
         self._episodes += done.sum()
@@ -96,12 +96,16 @@ class LearningCurveEnv(RslRlVecEnvWrapper):
             self._close_iteration()
         return obs, rewards, dones, extras
 
-    def _term_flags(self) -> torch.Tensor:
-        """Which termination fired at this step, per env and term, shape ``(N, T)``."""
+    def _term_flags(self, extras: dict) -> torch.Tensor:
+        """Which termination fired at this step, per env and term, shape ``(N, T)`` (AND it with ``dones``).
+
+        A direct env (or a converted multi-agent one) has two terms: terminated, and the wrapper's ``time_outs``
+        (absent for a finite-horizon env, where every end counts as terminated).
+        """
         if self._manager is not None:
             return torch.stack([self._manager.get_term(t) for t in self._terms], dim=-1)
-        base = self.unwrapped
-        return torch.stack([base.reset_terminated, base.reset_time_outs], dim=-1)
+        time_outs = extras["time_outs"].bool() if "time_outs" in extras else torch.zeros_like(self._return).bool()
+        return torch.stack([~time_outs, time_outs], dim=-1)
 
     def _close_iteration(self) -> None:
         episodes = int(self._episodes)

@@ -26,3 +26,16 @@ for task_id, env_cfg in (
             "default_agent": "rsl_rl",
         },
     )
+
+# the multi-agent variant (DirectMARLEnv): two quadcopters, one agent each; the scripts convert it to one agent
+gym.register(
+    id="Isaac-Quadcopter-Pair-Point-Ctrl-v0",
+    entry_point=f"{_ENV}.quadcopter_pair_env:QuadcopterPairEnv",
+    disable_env_checker=True,
+    kwargs={
+        "env_cfg_entry_point": f"{_ENV}.quadcopter_pair_env_cfg:QuadcopterPairEnvCfg",
+        "rsl_rl_cfg_entry_point": f"{agents.__name__}.rsl_rl_ppo_cfg:QuadcopterPairPPORunnerCfg",
+        "distillation_cfg_entry_point": f"{agents.__name__}.distillation_cfg:QuadcopterPairDistillationCfg",
+        "default_agent": "rsl_rl",
+    },
+)

@@ -27,3 +27,11 @@ class QuadcopterDistillationCfg(DistillationCfg):
     student = StudentCfg(class_name="gru", hidden_dims=[128, 128], rnn_hidden_dim=64, obs_normalization=True)
     # multi-teacher (MultiVehicle task): the goal position in the body frame is policy columns 6:9
     multi_teacher = MultiTeacherCfg(position_obs_slice=(6, 9))
+
+
+@configclass
+class QuadcopterPairDistillationCfg(QuadcopterDistillationCfg):
+    """The two-quadcopter task: an MLP student on the converted env's ``policy`` group (the teacher's input too)."""
+
+    experiment_name = "quadcopter_pair_point_ctrl"
+    student = StudentCfg(class_name="mlp", hidden_dims=[128, 128], obs_normalization=True)

@@ -35,3 +35,11 @@ class QuadcopterPPORunnerCfg(RslRlOnPolicyRunnerCfg):
         desired_kl=0.01,
         max_grad_norm=1.0,
     )
+
+
+@configclass
+class QuadcopterPairPPORunnerCfg(QuadcopterPPORunnerCfg):
+    """The two-quadcopter task, converted to one agent: its only group is ``policy`` (both agents' observations)."""
+
+    experiment_name = "quadcopter_pair_point_ctrl"
+    obs_groups = {"actor": ["policy"], "critic": ["policy"]}
