@@ -6,6 +6,21 @@ from . import agents
 
 _ENV = "isaaclab_distill.tasks.quadcopter"
 
+
+def _register(task_id: str, env: str, env_cfg: str, ppo_cfg: str, distillation_cfg: str) -> None:
+    gym.register(
+        id=task_id,
+        entry_point=f"{_ENV}.{env}",
+        disable_env_checker=True,
+        kwargs={
+            "env_cfg_entry_point": f"{_ENV}.{env_cfg}",
+            "rsl_rl_cfg_entry_point": f"{agents.__name__}.rsl_rl_ppo_cfg:{ppo_cfg}",
+            "distillation_cfg_entry_point": f"{agents.__name__}.distillation_cfg:{distillation_cfg}",
+            "default_agent": "rsl_rl",
+        },
+    )
+
+
 for task_id, env_cfg in (
     ("Isaac-Quadcopter-Point-Ctrl-v0", "QuadcopterEnvCfg"),
     ("Isaac-Quadcopter-Point-Ctrl-Play-v0", "QuadcopterEnvCfg_PLAY"),
@@ -15,27 +30,19 @@ for task_id, env_cfg in (
     ("Isaac-Quadcopter-Point-Ctrl-Heavy-v0", "QuadcopterHeavyEnvCfg"),
     ("Isaac-Quadcopter-Point-Ctrl-MultiVehicle-v0", "QuadcopterMultiVehicleEnvCfg"),
 ):
-    gym.register(
-        id=task_id,
-        entry_point=f"{_ENV}.quadcopter_env:QuadcopterEnv",
-        disable_env_checker=True,
-        kwargs={
-            "env_cfg_entry_point": f"{_ENV}.quadcopter_env_cfg:{env_cfg}",
-            "rsl_rl_cfg_entry_point": f"{agents.__name__}.rsl_rl_ppo_cfg:QuadcopterPPORunnerCfg",
-            "distillation_cfg_entry_point": f"{agents.__name__}.distillation_cfg:QuadcopterDistillationCfg",
-            "default_agent": "rsl_rl",
-        },
+    _register(
+        task_id,
+        "quadcopter_env:QuadcopterEnv",
+        f"quadcopter_env_cfg:{env_cfg}",
+        "QuadcopterPPORunnerCfg",
+        "QuadcopterDistillationCfg",
     )
 
 # the multi-agent variant (DirectMARLEnv): two quadcopters, one agent each; the scripts convert it to one agent
-gym.register(
-    id="Isaac-Quadcopter-Pair-Point-Ctrl-v0",
-    entry_point=f"{_ENV}.quadcopter_pair_env:QuadcopterPairEnv",
-    disable_env_checker=True,
-    kwargs={
-        "env_cfg_entry_point": f"{_ENV}.quadcopter_pair_env_cfg:QuadcopterPairEnvCfg",
-        "rsl_rl_cfg_entry_point": f"{agents.__name__}.rsl_rl_ppo_cfg:QuadcopterPairPPORunnerCfg",
-        "distillation_cfg_entry_point": f"{agents.__name__}.distillation_cfg:QuadcopterPairDistillationCfg",
-        "default_agent": "rsl_rl",
-    },
+_register(
+    "Isaac-Quadcopter-Pair-Point-Ctrl-v0",
+    "quadcopter_pair_env:QuadcopterPairEnv",
+    "quadcopter_pair_env_cfg:QuadcopterPairEnvCfg",
+    "QuadcopterPairPPORunnerCfg",
+    "QuadcopterPairDistillationCfg",
 )
