@@ -13,7 +13,7 @@ from isaaclab_distill.distillation import (
     CheckpointError,
     DistillationCfg,
     load_checkpoint,
-    load_student,
+    load_student_network,
     save_checkpoint,
 )
 from isaaclab_distill.distillation.checkpoint import capture_rng_state, restore_rng_state
@@ -41,7 +41,7 @@ def test_checkpoint_round_trip_weights_only(tmp_path):
     raw = torch.load(path, weights_only=True)  # plain data only
     assert raw["kind"] == "student" and raw["epoch"] == 7 and raw["best_return"] == 1.5
     assert raw["student_cfg"] == student.config and raw["optimizer_state_dict"]["state"]
-    loaded, data = load_student(path)
+    loaded, data = load_student_network(path)
     x = torch.randn(5, 3)
     torch.testing.assert_close(loaded(x)[0], student(x)[0])
     assert data["distillation_cfg"]["student"]["class_name"] == "mlp"
@@ -49,7 +49,7 @@ def test_checkpoint_round_trip_weights_only(tmp_path):
     raw["student_cfg"] = {k: v for k, v in raw["student_cfg"].items() if k != "obs_shapes"}
     raw["distillation_cfg"] = {"student_obs_group": "state"}
     torch.save(raw, tmp_path / "old.pt")
-    old, _ = load_student(str(tmp_path / "old.pt"))
+    old, _ = load_student_network(str(tmp_path / "old.pt"))
     assert old.obs_shapes == {"state": (3,)}
     torch.testing.assert_close(old({"state": x})[0], student(x)[0])
 

@@ -19,7 +19,7 @@ from helpers import QUAD_TASK, assert_one_line_error, run_script
 from rsl_rl.utils import resolve_class, resolve_obs_groups
 from tensordict import TensorDict
 
-from isaaclab_distill.distillation import Teacher, load_student, save_checkpoint
+from isaaclab_distill.distillation import Teacher, load_student_network, save_checkpoint
 from isaaclab_distill.distillation.teacher import actor_cfg_from_agent_cfg
 from isaaclab_distill.evaluation import (
     action_clip,
@@ -206,7 +206,7 @@ def test_play_gru_student(tmp_path):
     summary = check_outputs(proc, checkpoint)
     assert summary["policy"].startswith("student RecurrentStudent (gru)")
     # recurrent export: obs, h_in -> actions, h_out, matching the student over steps with the state fed back
-    student, _ = load_student(str(checkpoint))
+    student, _ = load_student_network(str(checkpoint))
     session = ort.InferenceSession(str(tmp_path / "run" / "exported" / "policy.onnx"))
     assert [i.name for i in session.get_inputs()] == ["obs", "h_in"]
     h = student.initial_hidden(3)

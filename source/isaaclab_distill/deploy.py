@@ -19,7 +19,7 @@ from collections.abc import Mapping
 import torch
 import torch.nn as nn
 
-from .distillation.checkpoint import load_student as load_student_network
+from .distillation.checkpoint import load_student_network
 from .distillation.rollout import StudentPolicy
 from .evaluation import resolve_policy_checkpoint
 

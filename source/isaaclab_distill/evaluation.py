@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 from tensordict import TensorDict
 
-from .distillation.checkpoint import checkpoint_kind, load_student
+from .distillation.checkpoint import checkpoint_kind, load_student_network
 from .distillation.rollout import StudentPolicy, rollout
 from .distillation.runner import BEST_FILE, PERIODIC_PATTERN
 from .distillation.teacher import Teacher
@@ -114,7 +114,7 @@ def load_policy(
             path, teacher_agent_cfg(task, path), env_obs, num_actions, device=device, deterministic=True
         )
         return Policy("teacher", teacher.model, teacher.obs_groups, path, teacher=teacher)
-    student, _ = load_student(path, device)
+    student, _ = load_student_network(path, device)
     mismatch = shape_mismatch(student.obs_shapes, env_obs)
     if mismatch is not None or student.action_dim != num_actions:
         found = mismatch or f"the student has {student.action_dim} actions, the task {num_actions}"

@@ -8,7 +8,7 @@ rsl_rl: no simulator, gymnasium or task registry is needed to import or unit-tes
 
 from .algorithm import DistillationAlgorithm
 from .cfg import DistillationCfg, MultiTeacherCfg, StudentCfg
-from .checkpoint import load_checkpoint, load_student, save_checkpoint
+from .checkpoint import load_checkpoint, load_student_network, save_checkpoint
 from .errors import CheckpointError, DistillationError, TeacherLoadError
 from .rollout import StudentPolicy, rollout
 from .runner import DistillationRunner
@@ -26,7 +26,7 @@ __all__ = [
     "Teacher",
     "TeacherLoadError",
     "load_checkpoint",
-    "load_student",
+    "load_student_network",
     "rollout",
     "save_checkpoint",
 ]

@@ -179,7 +179,7 @@ def load_checkpoint(path: str, map_location: str | torch.device = "cpu", kind: s
     return data
 
 
-def load_student(path: str, device: str | torch.device = "cpu") -> tuple[MLPStudent, dict[str, Any]]:
+def load_student_network(path: str, device: str | torch.device = "cpu") -> tuple[MLPStudent, dict[str, Any]]:
     """Rebuild the student network of a checkpoint, load its weights, eval mode; returns ``(student, data)``."""
     data = load_checkpoint(path, map_location=device)
     cfg = data["student_cfg"]
