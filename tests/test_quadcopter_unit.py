@@ -104,16 +104,3 @@ def test_teacher_count_must_match_the_vehicle_variants():
     check_teacher_variants(multi, 2)
     with pytest.raises(UserError, match="2 vehicle variants but 3 teacher checkpoints"):
         check_teacher_variants(multi, 3)
-
-
-def test_pair_task_is_a_two_agent_direct_marl_task():
-    from isaaclab.envs import DirectMARLEnvCfg
-
-    env_cfg, agent_cfg = load_task_configs("Isaac-Quadcopter-Pair-Point-Ctrl-v0", "rsl_rl_cfg_entry_point")
-    assert isinstance(env_cfg, DirectMARLEnvCfg) and env_cfg.possible_agents == ["quad_0", "quad_1"]
-    assert env_cfg.action_spaces == {"quad_0": 4, "quad_1": 4}
-    assert env_cfg.observation_spaces == {"quad_0": POLICY_OBS_DIM, "quad_1": POLICY_OBS_DIM}
-    # converted to one agent, the env's only group is "policy": the teacher reads it
-    assert agent_cfg.obs_groups == {"actor": ["policy"], "critic": ["policy"]}
-    robots = (env_cfg.scene.robot_0, env_cfg.scene.robot_1)
-    assert robots[0].prim_path != robots[1].prim_path and robots[0].init_state.pos != robots[1].init_state.pos
