@@ -63,7 +63,7 @@ from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
 from isaaclab_distill.distillation import DistillationRunner, Teacher, load_checkpoint  # noqa: E402
 from isaaclab_distill.distillation.plots import plot_distillation_summary  # noqa: E402
-from isaaclab_distill.distillation.rsl_rl_cfg import ENTRY_POINTS, to_distillation_cfg  # noqa: E402
+from isaaclab_distill.distillation.rsl_rl_cfg import ENTRY_POINTS, env_obs_groups, to_distillation_cfg  # noqa: E402
 from isaaclab_distill.distillation.runner import INTERRUPTED_FILE  # noqa: E402
 from isaaclab_distill.distillation.script_args import (  # noqa: E402
     apply_distillation_args,
@@ -83,7 +83,7 @@ AGENT_KEYS = args_cli.agent or ENTRY_POINTS
 
 def as_distillation_cfg(agent_cfg, env_cfg):
     """The registered agent config (ours, Isaac Lab's distillation config, or a PPO config) as a DistillationCfg."""
-    return to_distillation_cfg(agent_cfg, args_cli.num_envs or env_cfg.scene.num_envs)
+    return to_distillation_cfg(agent_cfg, args_cli.num_envs or env_cfg.scene.num_envs, env_obs_groups(env_cfg))
 
 
 @cli_main

@@ -120,3 +120,72 @@ def test_optimizer_is_rsl_rl_named():
     cfg = small_cfg(optimizer="sgd")
     alg = DistillationAlgorithm(MLPStudent({"policy": (3,)}, 2, [8]), Teacher(torch.nn.Linear(5, 2)), cfg, 4, "cpu")
     assert isinstance(alg.optimizer, torch.optim.SGD)
+
+
+def test_rsl_rl_summed_loss_keeps_its_clipped_step_and_sgd_learning_rate():
+    """rsl_rl sums the losses of gradient_length steps, we average them: the clip and the SGD step are rescaled."""
+    from helpers.user_tasks import UserDistillationRunnerCfg
+    from isaaclab.utils import to_dict
+
+    source = to_dict(UserDistillationRunnerCfg())  # gradient_length 8, max_grad_norm 1.0, lr 5e-4
+    cfg = to_distillation_cfg(source, num_envs=16)
+    assert (cfg.algorithm.max_grad_norm, cfg.algorithm.learning_rate) == (1.0 / 8, 5.0e-4)  # Adam: scale-free
+    source["algorithm"]["optimizer"] = "SGD"
+    assert to_distillation_cfg(source, num_envs=16).algorithm.learning_rate == pytest.approx(8 * 5.0e-4)
+
+
+def test_rsl_rl_cfg_that_cannot_translate_is_one_line():
+    from helpers.user_tasks import UserDistillationRunnerCfg
+    from isaaclab.utils import to_dict
+
+    base = to_dict(UserDistillationRunnerCfg())
+    cnn = {**base, "student": {**base["student"], "class_name": "CNNModel"}}
+    with pytest.raises(UserError, match="rsl_rl student model 'CNNModel' has no counterpart here"):
+        to_distillation_cfg(cnn)
+    for path in ("num_steps_per_env", "max_iterations", "algorithm.learning_rate", "student.hidden_dims"):
+        broken = to_dict(UserDistillationRunnerCfg())
+        *parents, leaf = path.split(".")
+        node = broken[parents[0]] if parents else broken
+        node[leaf] = None
+        with pytest.raises(UserError, match=f"leaves agent.{path} unset"):
+            to_distillation_cfg(broken)
+
+
+def test_student_reads_the_envs_student_group_when_the_cfg_names_none():
+    """rsl_rl's resolve_obs_groups: a group named 'student' if the env has one, else 'policy'."""
+    from helpers.user_tasks import UserDistillationRunnerCfg
+    from isaaclab.utils import to_dict
+
+    from isaaclab_distill.distillation.rsl_rl_cfg import env_obs_groups
+
+    source = {**to_dict(UserDistillationRunnerCfg()), "obs_groups": {}}
+    assert to_distillation_cfg(source, env_groups=["policy", "student"]).student_obs_groups == ["student"]
+    assert to_distillation_cfg(source, env_groups=["policy"]).student_obs_groups == ["policy"]
+    assert to_distillation_cfg({"class_name": "OnPolicyRunner"}, env_groups=["student"]).student_obs_groups == [
+        "student"
+    ]
+    parkour, _ = load_task_configs("Isaac-Depth-Parkour-Teacher-v0", None)
+    assert "policy" in env_obs_groups(parkour) and env_obs_groups(load_task_configs(QUAD_TASK, None)[0]) == ["policy"]
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("agent.algorithm.optimizer=adamx", "agent.algorithm.optimizer must be one of adam, adamw, sgd, rmsprop"),
+        ("agent.algorithm.loss=l3", "agent.algorithm.loss must be one of mse, huber"),
+    ],
+)
+def test_bad_optimizer_or_loss_is_rejected_before_the_simulator(override, message):
+    from isaaclab_distill.distillation.script_args import apply_distillation_args
+
+    env_cfg, cfg = resolve(QUAD_TASK, override)
+    args = argparse.Namespace(num_episodes=None)
+    with pytest.raises(UserError, match=message):
+        apply_distillation_args(args, cfg, 16, 500)
+
+
+def test_task_whose_env_and_ppo_cfgs_are_presets_resolves():
+    """Isaac Lab's Shadow hand registers both configs as PresetCfg (its alternatives picked by ``presets=``)."""
+    env_cfg, cfg = resolve("Isaac-Reorient-Cube-Shadow", "agent.n_epochs=3", "scene.num_envs=4")
+    assert isinstance(cfg, DistillationCfg) and cfg.n_epochs == 3 and env_cfg.scene.num_envs == 4
+    assert cfg.experiment_name == "shadow_hand"  # the PPO config's default alternative

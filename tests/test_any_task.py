@@ -29,14 +29,16 @@ def ok(proc: subprocess.CompletedProcess) -> str:
     return proc.stdout
 
 
-def train_distil_play(task: str, work: pathlib.Path, env: dict[str, str], *args: str) -> tuple[pathlib.Path, str]:
+def train_distil_play(
+    task: str, work: pathlib.Path, env: dict[str, str], *args: str, play_args: tuple[str, ...] = ()
+) -> tuple[pathlib.Path, str]:
     """train.py 2 iterations -> distillation.py 2 epochs with that teacher -> play.py on the student."""
     ok(run_script("train.py", "--task", task, "--max_iterations", "2", *FAST, cwd=work, env=env))
     (teacher,) = (work / "logs" / "rsl_rl").glob("*/*/model_1.pt")
     out = ok(distil(task, teacher, work, env, *args))
     (student_run,) = (work / "logs" / "distillation").glob("*/*")
     assert (student_run / "final_student.pt").is_file() and (student_run / "params" / "agent.yaml").is_file()
-    args = ["--checkpoint", str(student_run / "final_student.pt"), "--steps", "150", "--no_export", *FAST]
+    args = ["--checkpoint", str(student_run / "final_student.pt"), "--steps", "150", "--no_export", *play_args, *FAST]
     ok(run_script("play.py", "--task", task, *args, cwd=work, env=env))
     (summary,) = student_run.glob("*_play.json")
     assert json.loads(summary.read_text())["episodes"] > 0
@@ -103,6 +105,8 @@ def test_load_student_readme_snippet_runs_on_a_real_checkpoint(ppo_only_run):
 
 
 def test_direct_marl_task_trains_distils_and_plays(tmp_path):
-    _, out = train_distil_play(MARL_TASK, tmp_path, {}, "--batch_size", "32")  # 16 envs: 64 segments of 16 steps
+    video = ("--video", "--video_length", "20")  # the camera follows quad_0's quadcopter (robot_0)
+    _, out = train_distil_play(MARL_TASK, tmp_path, {}, "--batch_size", "32", play_args=video)  # 64 segments of 16
+    assert list((tmp_path / "logs" / "distillation").glob("*/*/videos/play/*.mp4")), "no clip of the pair"
     assert "is multi-agent (quad_0, quad_1): converted to one agent" in out
     assert "[INFO] distillation config: distillation_cfg_entry_point (" in out

@@ -35,6 +35,15 @@ def test_configure_video_adds_camera_ground_and_recorder(tmp_path):
     assert (recorder.video_length, recorder.video_interval, recorder.frame_stride) == (VIDEO_LENGTH, 500, FRAME_STRIDE)
 
 
+def test_video_follows_the_first_articulation_of_a_scene_without_a_robot(tmp_path):
+    from isaaclab_distill.utils.hydra import load_task_configs
+    from isaaclab_distill.utils.video import VIDEO_CAMERA_NAME, configure_video
+
+    env_cfg, _ = load_task_configs("Isaac-Quadcopter-Pair-Point-Ctrl-v0", None, ["env.scene.num_envs=4"])
+    configure_video(env_cfg, video_args(), str(tmp_path), "play")
+    assert getattr(env_cfg.scene, VIDEO_CAMERA_NAME).target_asset == "robot_0"  # quad_0's quadcopter
+
+
 def test_configure_video_is_a_no_op_without_the_flag(tmp_path):
     from isaaclab_distill.utils.hydra import load_task_configs
     from isaaclab_distill.utils.video import VIDEO_CAMERA_NAME, configure_video

@@ -44,6 +44,13 @@ class DeployedStudent(nn.Module):
         self.obs_shapes = dict(network.obs_shapes)
         self.action_dim, self.is_recurrent, self.path = network.action_dim, network.is_recurrent, path
         self._policy = StudentPolicy(self.network)
+        self.eval()
+
+    def _apply(self, fn, recurse: bool = True):  # noqa: ANN001, ANN202 (nn.Module's signature)
+        """``.to(device)``, ``.double()``, ...: also drop the hidden state, which would stay on the old device."""
+        module = super()._apply(fn, recurse)
+        self._policy.reset()
+        return module
 
     def forward(self, obs: torch.Tensor | Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Actions ``[N, A]`` of N envs (always the same N envs until :meth:`reset`).

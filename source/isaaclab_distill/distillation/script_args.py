@@ -9,11 +9,12 @@ from __future__ import annotations
 import glob
 import math
 import os
+import typing
 from typing import Any
 
 from ..models import student_class
 from ..utils.errors import UserError
-from .cfg import DistillationCfg
+from .cfg import DistillationAlgorithmCfg, DistillationCfg
 from .checkpoint import checkpoint_kind
 
 
@@ -91,6 +92,12 @@ def apply_distillation_args(args: Any, cfg: DistillationCfg, num_envs: int, max_
             raise UserError(f"{path.rpartition('.')[2]} must be >= 1, got {get_field(cfg, path)}")
     if not cfg.algorithm.learning_rate > 0:
         raise UserError(f"--learning_rate must be positive, got {cfg.algorithm.learning_rate}")
+    for name in ("optimizer", "loss"):  # the Literal choices of the config's fields
+        choices = typing.get_args(typing.get_type_hints(DistillationAlgorithmCfg)[name])
+        if getattr(cfg.algorithm, name) not in choices:
+            raise UserError(
+                f"agent.algorithm.{name} must be one of {', '.join(choices)}, got '{getattr(cfg.algorithm, name)}'"
+            )
     student_class(cfg.student.class_name)  # a registered student, before the simulator starts
     # segments available after the first epoch: a minibatch larger than that can never be filled
     alg = cfg.algorithm

@@ -99,7 +99,10 @@ def describe_agent_cfg(task_name: str, agent_cfg_entry_point: AgentKeys) -> str:
     if key is None:
         return "none"
     entry = gym.spec(task_name).kwargs[key]
-    return f"{key} ({entry if isinstance(entry, str) else type(entry).__name__})"
+    if not isinstance(entry, str):  # a class or an instance registered in place of a "module:Class" string
+        cls = entry if isinstance(entry, type) else type(entry)
+        entry = f"{cls.__module__}:{cls.__qualname__}"
+    return f"{key} ({entry})"
 
 
 def load_task_configs(
@@ -115,8 +118,9 @@ def load_task_configs(
     ``agent.*`` overrides after it.
     """
     key = select_agent_entry_point(task_name, agent_cfg_entry_point)
-    raw_env = load_cfg_from_registry(task_name, "env_cfg_entry_point")
-    raw_agent = load_cfg_from_registry(task_name, key) if key else None
+    # the raw configs route and check the overrides; a whole config given as presets is read in its default form
+    raw_env = _preset_default(load_cfg_from_registry(task_name, "env_cfg_entry_point"))
+    raw_agent = _preset_default(load_cfg_from_registry(task_name, key)) if key else None
     if agent_cfg_adapter is not None and raw_agent is not None:
         raw_agent = agent_cfg_adapter(raw_agent, raw_env)  # what the agent.* overrides address
     selectors, scalars = [], []
@@ -199,6 +203,11 @@ def _qualify(key: str, env_cfg: Any, agent_cfg: Any) -> str:
             return f"{name}.{key}"
     known = _fields(env_cfg) + (_fields(agent_cfg) if agent_cfg is not None else [])
     raise UserError(f"unknown override key '{key}'{_suggest(head, known, '')}")
+
+
+def _preset_default(cfg: Any) -> Any:
+    """The ``default`` alternative of a :class:`PresetCfg` (a task may register its whole config as presets)."""
+    return getattr(cfg, "default", cfg) if isinstance(cfg, PresetCfg) else cfg
 
 
 def _lookup(roots: Mapping[str, Any], path: str) -> Any:

@@ -215,13 +215,20 @@ def configure_video(
 
 
 def _followed_asset(scene: Any, name: str = "robot") -> str:
-    """Name of the scene asset the camera follows."""
-    if getattr(scene, name, None) is None:
+    """Name of the scene asset the camera follows: ``name``, else the first articulation or rigid body (``robot_0``)."""
+    if getattr(scene, name, None) is not None:
+        return name
+    from isaaclab.assets import ArticulationCfg, RigidObjectCfg
+
+    bodies = (ArticulationCfg, RigidObjectCfg)
+    articulations = [key for key, value in vars(scene).items() if isinstance(value, bodies)]
+    if not articulations:
         raise UserError(
-            f"--video follows the scene asset '{name}', but {type(scene).__name__} has none: "
+            f"--video follows the scene asset '{name}' or else the first articulation or rigid object, but"
+            f" {type(scene).__name__} has neither: "
             "add a VideoRecorderCfg to the task's env cfg (video_recorders) or drop --video"
         )
-    return name
+    return articulations[0]
 
 
 def _has_terrain(scene: Any) -> bool:
