@@ -105,8 +105,6 @@ def test_load_student_readme_snippet_runs_on_a_real_checkpoint(ppo_only_run):
 
 
 def test_direct_marl_task_trains_distils_and_plays(tmp_path):
-    video = ("--video", "--video_length", "20")  # the camera follows quad_0's quadcopter (robot_0)
-    _, out = train_distil_play(MARL_TASK, tmp_path, {}, "--batch_size", "32", play_args=video)  # 64 segments of 16
-    assert list((tmp_path / "logs" / "distillation").glob("*/*/videos/play/*.mp4")), "no clip of the pair"
+    _, out = train_distil_play(MARL_TASK, tmp_path, {}, "--batch_size", "32")  # 16 envs: 64 segments of 16 steps
     assert "is multi-agent (quad_0, quad_1): converted to one agent" in out
     assert "[INFO] distillation config: distillation_cfg_entry_point (" in out
