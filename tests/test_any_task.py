@@ -29,16 +29,14 @@ def ok(proc: subprocess.CompletedProcess) -> str:
     return proc.stdout
 
 
-def train_distil_play(
-    task: str, work: pathlib.Path, env: dict[str, str], *args: str, play_args: tuple[str, ...] = ()
-) -> tuple[pathlib.Path, str]:
+def train_distil_play(task: str, work: pathlib.Path, env: dict[str, str], *args: str) -> tuple[pathlib.Path, str]:
     """train.py 2 iterations -> distillation.py 2 epochs with that teacher -> play.py on the student."""
     ok(run_script("train.py", "--task", task, "--max_iterations", "2", *FAST, cwd=work, env=env))
     (teacher,) = (work / "logs" / "rsl_rl").glob("*/*/model_1.pt")
     out = ok(distil(task, teacher, work, env, *args))
     (student_run,) = (work / "logs" / "distillation").glob("*/*")
     assert (student_run / "final_student.pt").is_file() and (student_run / "params" / "agent.yaml").is_file()
-    args = ["--checkpoint", str(student_run / "final_student.pt"), "--steps", "150", "--no_export", *play_args, *FAST]
+    args = ["--checkpoint", str(student_run / "final_student.pt"), "--steps", "150", "--no_export", *FAST]
     ok(run_script("play.py", "--task", task, *args, cwd=work, env=env))
     (summary,) = student_run.glob("*_play.json")
     assert json.loads(summary.read_text())["episodes"] > 0

@@ -22,7 +22,8 @@ from ..utils.errors import UserError
 from .cfg import DistillationAlgorithmCfg, DistillationCfg, DistillationStorageCfg
 
 _STUDENT_MODELS = {"student": ("MLPModel", "RNNModel"), "policy": ("StudentTeacher", "StudentTeacherRecurrent")}
-"""rsl_rl model classes that translate into a :class:`StudentCfg` (``student`` cfg; deprecated ``policy`` cfg)."""
+"""rsl_rl model classes that translate into a :class:`StudentCfg`, (feed-forward, recurrent) per config field
+(``student``; the deprecated ``policy``)."""
 
 ENTRY_POINTS = ("distillation_cfg_entry_point", "rsl_rl_distillation_cfg_entry_point", "rsl_rl_cfg_entry_point")
 """Registry keys of the agent configs ``scripts/distillation.py`` can run, in the order it tries them."""
@@ -158,7 +159,7 @@ def _student_cfg(cfg: Any) -> StudentCfg:
             f"the rsl_rl {prefix} model '{name}' has no counterpart here ({' or '.join(_STUDENT_MODELS[prefix])}):"
             " register a DistillationCfg for this task (an image student: see the depth parkour task's config)"
         )
-    recurrent = name in ("RNNModel", "StudentTeacherRecurrent")
+    recurrent = name == _STUDENT_MODELS[prefix][1]  # RNNModel / StudentTeacherRecurrent
     if prefix == "student":
         dims, normalize = _required(model, "hidden_dims", "student."), _get(model, "obs_normalization", False)
     else:

@@ -220,15 +220,14 @@ def _followed_asset(scene: Any, name: str = "robot") -> str:
         return name
     from isaaclab.assets import ArticulationCfg, RigidObjectCfg
 
-    bodies = (ArticulationCfg, RigidObjectCfg)
-    articulations = [key for key, value in vars(scene).items() if isinstance(value, bodies)]
-    if not articulations:
+    bodies = [key for key, value in vars(scene).items() if isinstance(value, (ArticulationCfg, RigidObjectCfg))]
+    if not bodies:
         raise UserError(
             f"--video follows the scene asset '{name}' or else the first articulation or rigid object, but"
             f" {type(scene).__name__} has neither: "
             "add a VideoRecorderCfg to the task's env cfg (video_recorders) or drop --video"
         )
-    return articulations[0]
+    return bodies[0]
 
 
 def _has_terrain(scene: Any) -> bool:
