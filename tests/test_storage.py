@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import torch
 
@@ -108,3 +110,113 @@ def test_image_groups_stay_images_and_round_trip():
     recurrent = EpisodeDataset(num_envs=2, obs_shapes=shapes, action_dim=2, capacity=6, hidden_shape=(1, 3))
     with pytest.raises(ValueError, match="no 'hidden'"):  # a resume error line, not an AttributeError
         recurrent.load_state_dict(state)
+
+
+IMAGES = {"policy": (2,), "depth": (2, 3, 4)}  # policy = (time, env) id of the step
+
+
+def fill_images(ds, steps, n, seed=0):
+    """Images of several ranges per env: [0, 2] m, constant, negative, wide; returns (time, env) -> image."""
+    gen, originals = torch.Generator().manual_seed(seed), {}
+    for t in range(steps):
+        u = torch.rand(n, *IMAGES["depth"], generator=gen)
+        lo_hi = [(0.0, 2.0), (0.7, 0.7), (-3.0, -1.0), (-5.0, 5.0)]
+        depth = torch.stack([lo_hi[e % 4][0] + (lo_hi[e % 4][1] - lo_hi[e % 4][0]) * u[e] for e in range(n)])
+        depth[1 % n] += 0.01 * t  # the constant image changes between steps
+        ids = torch.tensor([[float(t), float(e)] for e in range(n)])
+        ds.append({"policy": ids, "depth": depth}, ids, torch.zeros(n, dtype=torch.bool))
+        originals |= {(t, e): depth[e].clone() for e in range(n)}
+    return originals
+
+
+def decoded_steps(ds, seq_len):
+    """Every real step of one pass: ``(ids [2], depth image)`` from the batches of :meth:`sequences`."""
+    for b in ds.sequences(seq_len, batch_size=2, shuffle=True, generator=torch.Generator().manual_seed(1)):
+        assert b.obs["depth"].dtype == torch.float32 and b.obs["policy"].dtype == torch.float32
+        yield from zip(b.obs["policy"][b.mask], b.obs["depth"][b.mask])
+
+
+@pytest.mark.parametrize("seq_len", [1, 3])
+def test_uint8_images_decode_within_half_a_quantisation_step(seq_len):
+    n, steps = 4, 7
+    ds = EpisodeDataset(num_envs=n, obs_shapes=IMAGES, action_dim=2, capacity=5)  # default "uint8"; wraps
+    originals = fill_images(ds, steps, n)
+    assert ds.obs["depth"].dtype == torch.uint8 and ds.obs["policy"].dtype == torch.float32
+    seen = []
+    for ids, depth in decoded_steps(ds, seq_len):
+        t, e = int(ids[0]), int(ids[1])
+        x = originals[(t, e)]
+        assert ids.tolist() == [float(t), float(e)]  # the vector group is exact
+        scale = float(x.max() - x.min()) / 255
+        assert float((depth - x).abs().max()) <= scale / 2 + 1e-6, (t, e)
+        if e == 1:
+            assert torch.equal(depth, x)  # a constant image is exact
+        seen.append((t, e))
+    assert sorted(seen) == [(t, e) for t in range(steps - 5, steps) for e in range(n)]
+
+
+@pytest.mark.parametrize("image_dtype", ["float16", "float32"])
+def test_float_image_dtypes(image_dtype):
+    n = 4
+    ds = EpisodeDataset(num_envs=n, obs_shapes=IMAGES, action_dim=2, capacity=3, image_dtype=image_dtype)
+    originals = fill_images(ds, 5, n)
+    assert ds.obs["depth"].dtype == getattr(torch, image_dtype)
+    count = 0
+    for ids, depth in decoded_steps(ds, seq_len=2):
+        x = originals[(int(ids[0]), int(ids[1]))]
+        if image_dtype == "float32":
+            assert torch.equal(depth, x)
+        else:  # float16 rounding: relative error <= 2**-11 in the normal range
+            assert torch.equal(depth, x.half().float())
+            torch.testing.assert_close(depth, x, rtol=2**-11, atol=0.0)
+        count += 1
+    assert count == 3 * n
+
+
+@pytest.mark.parametrize("hidden_dim,float32_bytes,uint8_bytes", [(128, 20946, 5816), (512, 22482, 7352)])
+def test_bytes_per_transition_of_a_parkour_dataset(hidden_dim, float32_bytes, uint8_bytes):
+    # policy 50 x 4 = 200, actions 12 x 4 = 48, dones + valid 2, hidden 4 H; rollout_start (1 byte per step) / 4 envs
+    # depth 1 x 58 x 87 = 5046 pixels: float32 20184, float16 10092, uint8 5046 + lo 4 + scale 4 = 5054
+    def size(image_dtype):
+        shapes = {"policy": (50,), "depth": (1, 58, 87)}
+        ds = EpisodeDataset(4, shapes, 12, 2, "cpu", (1, hidden_dim), image_dtype=image_dtype)  # algorithm's call
+        return ds.bytes_per_transition
+
+    common = 200 + 48 + 2 + 4 * hidden_dim
+    assert size("float32") == common + 20184 == float32_bytes
+    assert size("float16") == common + 10092
+    assert size("uint8") == common + 5054 == uint8_bytes
+    assert size("float32") >= 3 * size("uint8")
+
+
+def test_uint8_state_dict_round_trip_and_mismatched_image_dtype():
+    n = 3
+    ds = EpisodeDataset(num_envs=n, obs_shapes=IMAGES, action_dim=2, capacity=4, hidden_shape=(1, 3))
+    gen = torch.Generator().manual_seed(2)
+    for t in range(6):  # wraps
+        depth = torch.rand(n, *IMAGES["depth"], generator=gen) * (t + 1) - t
+        ds.append(
+            {"policy": torch.randn(n, 2, generator=gen), "depth": depth},
+            torch.randn(n, 2, generator=gen),
+            torch.rand(n, generator=gen) < 0.3,
+            hidden=torch.randn(1, n, 3, generator=gen),
+        )
+    buffer = io.BytesIO()
+    torch.save(ds.state_dict(), buffer)
+    buffer.seek(0)
+    state = torch.load(buffer, weights_only=True)  # the checkpoint reader's safe load
+    assert state["obs"]["depth"].dtype == torch.uint8 and state["image_quant"]["depth"]["lo"].shape == (4, n)
+    restored = EpisodeDataset(num_envs=n, obs_shapes=IMAGES, action_dim=2, capacity=5, hidden_shape=(1, 3))
+    restored.load_state_dict(state)
+    for seq_len in (1, 2):
+        for a, b in zip(ds.sequences(seq_len, 2, shuffle=False), restored.sequences(seq_len, 2, shuffle=False)):
+            assert all(torch.equal(a.obs[k], b.obs[k]) for k in IMAGES)
+            assert torch.equal(a.actions, b.actions) and torch.equal(a.mask, b.mask) and torch.equal(a.h0, b.h0)
+    other = EpisodeDataset(n, IMAGES, 2, 4, hidden_shape=(1, 3), image_dtype="float32")
+    with pytest.raises(ValueError, match="image_dtype='uint8'.*image_dtype='float32'"):
+        other.load_state_dict(state)
+
+
+def test_bad_image_dtype_names_the_allowed_values():
+    with pytest.raises(ValueError, match=r"\['float16', 'float32', 'uint8'\].*'int8'"):
+        EpisodeDataset(num_envs=2, obs_shapes=IMAGES, action_dim=2, capacity=3, image_dtype="int8")

@@ -65,7 +65,7 @@ class Writer:
 
 def small_cfg(**kw):
     """A :class:`DistillationCfg` for the point env; ``kw`` fields go to the runner, algorithm or storage section."""
-    cfg = DistillationCfg(n_epochs=3, num_steps_per_env=5, eval_steps=20, save_interval=2)
+    cfg = DistillationCfg(n_epochs=3, num_steps_per_env=5, eval_steps=20, save_interval=2, eval_mode="rollout")
     cfg.algorithm = DistillationAlgorithmCfg(batch_size=8, epoch_teacher_forcing=1, beta_start=0.5, learning_rate=1e-2)
     cfg.storage = DistillationStorageCfg(max_dataset_steps=6 * 12)
     for k, v in kw.items():

@@ -44,8 +44,9 @@ from ..utils.distributed import Distributed
 from .cfg import DistillationCfg
 from .errors import DistillationError
 from .losses import sequence_loss
+from .schedule import MIXED, STUDENT, TEACHER, minibatches, teacher_probability
 from .storage import EpisodeDataset
-from .teacher import Teacher
+from .teacher import Teacher, teacher_groups
 
 
 class DistillationAlgorithm:
@@ -80,16 +81,8 @@ class DistillationAlgorithm:
         n, n_t = self.num_envs, len(self.teachers)
         if n_t == 0:
             raise DistillationError("At least one teacher is required.")
-
-        # Env -> teacher map and the env ids of each teacher group
-        ids = torch.arange(n) * n_t // n if env_teacher_ids is None else env_teacher_ids  # default: equal blocks
-        ids = ids.to(self.device).long().view(-1)  # [N]
-        if ids.numel() != n or int(ids.min()) < 0 or int(ids.max()) >= n_t:
-            raise DistillationError(f"env_teacher_ids must hold {n} indices in [0, {n_t}).")
-        self.env_teacher_ids = ids
-        self.teacher_env_ids = [torch.nonzero(ids == k).flatten() for k in range(n_t)]
-        if any(group.numel() == 0 for group in self.teacher_env_ids):
-            raise DistillationError("Every teacher needs at least one env (check env_teacher_ids).")
+        # Env -> teacher map [N] and the env ids of each teacher group
+        self.env_teacher_ids, self.teacher_env_ids = teacher_groups(env_teacher_ids, n, n_t, self.device)
 
         # Storage bounded to max_dataset_steps transitions
         capacity = cfg.storage.max_dataset_steps // n
@@ -99,7 +92,9 @@ class DistillationAlgorithm:
                 f" {cfg.num_steps_per_env} steps = {n * cfg.num_steps_per_env} transitions."
             )
         hidden_shape = student.hidden_shape if student.is_recurrent else None
-        self.dataset = EpisodeDataset(n, student.obs_shapes, student.action_dim, capacity, self.device, hidden_shape)
+        self.dataset = EpisodeDataset(
+            n, student.obs_shapes, student.action_dim, capacity, self.device, hidden_shape, cfg.storage.image_dtype
+        )
         optimizer_class = resolve_optimizer(cfg.algorithm.optimizer)  # rsl_rl's names: adam, adamw, sgd, rmsprop
         self.optimizer = optimizer_class(self.student.parameters(), lr=cfg.algorithm.learning_rate)
         self.generators = {
@@ -116,6 +111,7 @@ class DistillationAlgorithm:
         self.position_offsets = torch.zeros(n_t, max(b - a, 0), device=self.device)  # [n_teachers, P]
         self.hidden = student.initial_hidden(n)  # [K, N, H] student state of the running episodes (None: MLP)
         self._rollout: dict[str, Any] = {}
+        self.driver = torch.full((n,), MIXED, dtype=torch.int8, device=self.device)  # [N] of the last act()
 
     def init_student_from_teacher(self) -> dict[str, list[str]]:
         """Start the student from the first teacher's weights (:meth:`MLPStudent.init_from_teacher`)."""
@@ -123,12 +119,8 @@ class DistillationAlgorithm:
 
     # ------------------------------------------------------------------ acting
     def beta(self, epoch: int) -> float:
-        """Probability that the teacher acts at ``epoch`` (1 during teacher forcing)."""
-        cfg = self.cfg.algorithm
-        if epoch < cfg.epoch_teacher_forcing:
-            return 1.0
-        decayed = cfg.beta_start * cfg.beta_decay ** (epoch - cfg.epoch_teacher_forcing)
-        return max(cfg.beta_min, min(1.0, decayed))
+        """Probability that the teacher acts at ``epoch`` (:func:`.schedule.teacher_probability`)."""
+        return teacher_probability(self.cfg.algorithm, epoch)
 
     def student_obs(self, obs: TensorDict, correct: bool = False) -> TensorDict:
         """The student's groups ``[N]``, position-offset corrected when ``correct`` and enabled (collection)."""
@@ -163,11 +155,15 @@ class DistillationAlgorithm:
         active[worst] = True
         return active.to(self.device)[self.env_teacher_ids]
 
-    def record_student_returns(self, env_ids: torch.Tensor, returns: torch.Tensor) -> None:
-        """Per-teacher-group mean of a student evaluation's episode ``returns[E]`` of envs ``env_ids[E]`` (worst_k)."""
+    def record_student_returns(self, env_ids: torch.Tensor, returns: torch.Tensor, counts: torch.Tensor | None = None):
+        """Per-teacher-group mean return of a student evaluation, for worst_k.
+
+        ``returns[E]`` of envs ``env_ids[E]``, each the sum of ``counts[E]`` episodes (default one each).
+        """
         n_t, groups = len(self.teachers), self.env_teacher_ids[env_ids]
+        counts = torch.ones_like(returns) if counts is None else counts
         group_sum = torch.zeros(n_t, device=self.device).index_add_(0, groups, returns)
-        group_cnt = torch.zeros(n_t, device=self.device).index_add_(0, groups, torch.ones_like(returns))
+        group_cnt = torch.zeros(n_t, device=self.device).index_add_(0, groups, counts)
         self.ranks.all_reduce_sum(group_sum), self.ranks.all_reduce_sum(group_cnt)  # every rank picks the same worst
         self.student_group_returns = (group_sum / group_cnt).cpu()  # NaN where a group has no episode
 
@@ -195,13 +191,19 @@ class DistillationAlgorithm:
         s_obs = self.student_obs(obs, correct=True)  # TensorDict [N]
         t_act = self.teacher_actions(obs, dones, self.cfg.algorithm.teacher_deterministic)  # [N, A] labels
         h = self.hidden  # [K, N, H] before this step (None for MLP)
+        # Who drives each env ([N], for the free evaluation): a deterministic teacher, the student on raw inputs
+        teacher = TEACHER if self.cfg.algorithm.teacher_deterministic else MIXED
+        student = MIXED if self.cfg.multi_teacher.position_offset_correction else STUDENT
         if r["beta"] >= 1.0:  # teacher forcing; a recurrent student still follows the episode
             actions, h_next = t_act, (self.student(s_obs, h)[1] if self.student.is_recurrent else None)
+            self.driver = torch.full((n,), teacher, dtype=torch.int8, device=self.device)
         else:
             actions, h_next = self.student(s_obs, h)  # [N, A]
+            self.driver = torch.full((n,), student, dtype=torch.int8, device=self.device)
             if r["beta"] > 0.0:  # per env, the teacher takes over with probability beta
                 use_teacher = torch.rand(n, device=self.device, generator=self.generators["beta"]) < r["beta"]
                 actions = torch.where(use_teacher.unsqueeze(-1), t_act, actions)
+                self.driver.masked_fill_(use_teacher, teacher)
         r["step"] = (s_obs, t_act, h, h_next)
         return actions
 
@@ -223,7 +225,7 @@ class DistillationAlgorithm:
 
     # ------------------------------------------------------------------ learning
     def update(self, epoch: int, check_interrupt: Callable[[], None] | None = None) -> float:
-        """``num_learning_passes`` passes over the dataset; returns the mean minibatch loss (over all ranks).
+        """One epoch's update (:func:`.schedule.minibatches`); returns the mean minibatch loss (over all ranks).
 
         With several ranks every minibatch is one step on the mean loss over the valid steps of ALL ranks' minibatches:
         each rank scales its loss by its share of the valid steps, and the gradients are summed (rsl_rl's bucketed
@@ -234,37 +236,34 @@ class DistillationAlgorithm:
         cfg, world = self.cfg.algorithm, self.ranks.world_size
         self.student.train()
         total, count = 0.0, 0
-        for _ in range(cfg.num_learning_passes):
-            for batch in self.dataset.sequences(
-                cfg.sequence_length, cfg.batch_size, cfg.shuffle, self.generators["shuffle"]
-            ):
-                if check_interrupt is not None:
-                    check_interrupt()
-                loss = sequence_loss(self.student, batch, cfg.loss)
-                valid = batch.mask.sum().to(loss.dtype)
-                # [valid steps, non-finite losses, valid-weighted loss] over the ranks: the one sync per minibatch
-                stats = self.ranks.all_reduce_sum(
-                    torch.stack([valid, (~torch.isfinite(loss)).to(loss.dtype), loss.detach() * valid])
+        for batch in minibatches(self.dataset, cfg, self.generators["shuffle"]):
+            if check_interrupt is not None:
+                check_interrupt()
+            loss = sequence_loss(self.student, batch, cfg.loss)
+            valid = batch.mask.sum().to(loss.dtype)
+            # [valid steps, non-finite losses, valid-weighted loss] over the ranks: the one sync per minibatch
+            stats = self.ranks.all_reduce_sum(
+                torch.stack([valid, (~torch.isfinite(loss)).to(loss.dtype), loss.detach() * valid])
+            )
+            valid_all, nonfinite, weighted = stats.tolist()
+            if valid_all == 0:  # only padding / inactive envs
+                continue
+            if nonfinite > 0:
+                raise DistillationError(
+                    f"Non-finite training loss ({loss.item()}) in epoch {epoch + 1}; no checkpoint was written"
+                    " for this epoch. Lower the learning rate or check the teacher actions/observations."
                 )
-                valid_all, nonfinite, weighted = stats.tolist()
-                if valid_all == 0:  # only padding / inactive envs
-                    continue
-                if nonfinite > 0:
-                    raise DistillationError(
-                        f"Non-finite training loss ({loss.item()}) in epoch {epoch + 1}; no checkpoint was written"
-                        " for this epoch. Lower the learning rate or check the teacher actions/observations."
-                    )
-                self.optimizer.zero_grad(set_to_none=True)
-                if self.ranks.enabled:
-                    (loss * (valid * world / valid_all)).backward()
-                    reduce_gradients_in_buckets(self.student.parameters(), world, bucket_mb=64.0)
-                else:
-                    loss.backward()
-                if cfg.max_grad_norm is not None:
-                    nn.utils.clip_grad_norm_(self.student.parameters(), cfg.max_grad_norm)
-                self.optimizer.step()
-                total += weighted / valid_all
-                count += 1
+            self.optimizer.zero_grad(set_to_none=True)
+            if self.ranks.enabled:
+                (loss * (valid * world / valid_all)).backward()
+                reduce_gradients_in_buckets(self.student.parameters(), world, bucket_mb=64.0)
+            else:
+                loss.backward()
+            if cfg.max_grad_norm is not None:
+                nn.utils.clip_grad_norm_(self.student.parameters(), cfg.max_grad_norm)
+            self.optimizer.step()
+            total += weighted / valid_all
+            count += 1
         return total / count if count else math.nan
 
     # ------------------------------------------------------------------ state

@@ -53,7 +53,10 @@ class EpochLogger:
             return
         eta = seconds_per_epoch * (self.n_epochs - epoch)
         mode = "BC" if teacher_forcing else f"DAgger b={coll['beta']:.2f}"
-        ev_txt = f"eval {ev['mean_return']:.3f} +- {ev['std_return']:.3f}" if ev is not None else "eval -"
+        ev_txt = "eval -"
+        if ev is not None:
+            free = f" (free, {int(ev['episodes'])} ep)" if ev.get("free") else ""
+            ev_txt = f"eval {ev['mean_return']:.3f} +- {ev['std_return']:.3f}{free}"
         coll_txt = f"{coll['mean_return']:.3f} +- {coll['std_return']:.3f}" if coll["episodes"] > 0 else "-"
         print(
             f"[distill] epoch {epoch}/{self.n_epochs} {mode} | loss {loss:.4e}"

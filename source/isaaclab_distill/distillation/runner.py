@@ -33,9 +33,9 @@ from .algorithm import DistillationAlgorithm
 from .cfg import DistillationCfg
 from .checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from .errors import CheckpointError, DistillationError
+from .evaluation import TEACHER, Evaluator
 from .logger import EpochLogger
-from .offsets import PositionOffsetMeter
-from .rollout import EpisodeTracker, StudentPolicy, TeacherGroupsPolicy, episode_stats, episode_sums, rollout
+from .rollout import EpisodeTracker, episode_stats, episode_sums
 from .teacher import Teacher
 
 BEST_FILE, FINAL_FILE, INTERRUPTED_FILE = "best_student.pt", "final_student.pt", "interrupted_student.pt"
@@ -91,6 +91,8 @@ class DistillationRunner:
         self.teacher_return = math.nan
         self._obs: TensorDict = obs
         self.episodes = EpisodeTracker(self.num_envs, self.device)
+        self.seconds = {"collect": 0.0, "update": 0.0, "evaluate": 0.0}  # wall time by phase (this process)
+        self.evaluator = Evaluator(env, self.alg, self.episodes, self.ranks, self.logger.info)
         self._phases_randomized = False
         self.check_interrupt: Callable[[], None] = lambda: None  # every step and minibatch; Ctrl-C raises in it
         self._check_obs(obs, "env.get_observations")
@@ -126,6 +128,7 @@ class DistillationRunner:
             self._check_obs(obs, "env.step", rewards)
             dones = dones.bool()
             ep_ret, ep_len = self.episodes.step(rewards, dones)
+            self.evaluator.collection_step(self.alg.driver, dones, ep_ret, ep_len)
             self.alg.process_env_step(dones)
             sums += episode_sums(ep_ret, ep_len, weights=dones)  # completed-episode statistics (no sync)
         self._obs = obs
@@ -138,67 +141,22 @@ class DistillationRunner:
 
     @torch.no_grad()
     def evaluate(self, policy: str = "student") -> dict[str, float]:
-        """Deterministic rollout of the student (or the teachers); each env contributes one complete episode.
-
-        The env is NOT reset (that would synchronise the episodes, and the next short collection rollouts would only
-        see their first steps): it counts, per env, the first episode that starts on the continuing env stream, and
-        stops when every env has one or after ``eval_steps`` (~2x the episode length). A teacher evaluation also
-        measures each teacher's steady-state position error (the offsets).
-        """
-        alg = self.alg
-        for teacher in alg.teachers:
-            teacher.reset()
-        if policy == "teacher":
-            actor = TeacherGroupsPolicy(lambda obs, dones: alg.teacher_actions(obs, dones, deterministic=True))
-        else:
-            actor = StudentPolicy(alg.student)
-        meter = (
-            PositionOffsetMeter(alg)
-            if policy == "teacher" and self.cfg.multi_teacher.position_offset_correction
-            else None
-        )
-        result, self._obs = rollout(
-            self.env,
-            actor,
-            self.cfg.eval_steps,
-            obs=self._obs,
-            tracker=self.episodes,
-            fresh_start=False,
-            first_episode_per_env=True,
-            before_step=meter,
-            after_step=self._after_step,
-        )
-        if alg.student.is_recurrent:  # after a student evaluation its state matches the running episodes
-            alg.hidden = actor.hidden if policy == "student" else alg.student.initial_hidden(self.num_envs)
-        if meter is not None:
-            alg.position_offsets = meter.offsets()  # over all ranks' envs
-            if bool((meter.count == 0).any()):
-                self.logger.info("[distill] warning: no settled steps for some teacher; its position offset stays 0")
-        if policy == "student":
-            alg.record_student_returns(result.env_ids, result.returns)
-        summary = result.summary(self.ranks)
-        if summary["episodes"] == 0:  # fall back to the running (partial) returns
-            self.logger.info(
-                f"[distill] warning: no episode ended in eval_steps={self.cfg.eval_steps}; partial returns"
-            )
-            partial = self.episodes.summary(self.ranks)
-            summary.update({k: partial[k] for k in ("mean_return", "std_return", "mean_length")})
-        return {k: float(summary[k]) for k in ("mean_return", "std_return", "mean_length", "episodes")}
+        """Explicit evaluation of the student, or of the teachers (:meth:`.evaluation.Evaluator.explicit`)."""
+        start = time.time()
+        summary, self._obs = self.evaluator.explicit(policy, self._obs, self._after_step)
+        self.seconds["evaluate"] += time.time() - start
+        return summary
 
     # ------------------------------------------------------------------ main loop
-    def learn(self) -> dict[str, float]:
-        """Run epochs ``[self.epoch, cfg.n_epochs)``; returns the last evaluation and the best return."""
+    def learn(self, on_epoch: Callable[[int], None] | None = None) -> dict[str, float]:
+        """Run epochs ``[self.epoch, cfg.n_epochs)``; ``on_epoch(epoch)`` after each (e.g. a benchmark's snapshot).
+
+        Returns the last evaluation, the best and the teacher's return, env steps by purpose and seconds by phase.
+        """
         cfg = self.cfg
         self.ranks.broadcast_module(self.alg.student)  # every rank starts from rank 0's weights and statistics
-        if math.isnan(self.teacher_return):
-            t_eval = self.evaluate("teacher")
-            self.teacher_return = t_eval["mean_return"]
-            self.logger.info(
-                f"[distill] teacher: return {t_eval['mean_return']:.3f} +- {t_eval['std_return']:.3f},"
-                f" length {t_eval['mean_length']:.1f} ({int(t_eval['episodes'])} episodes)"
-            )
-            if cfg.multi_teacher.position_offset_correction:
-                self.logger.info(f"[distill] teacher position offsets: {self.alg.position_offsets.cpu().tolist()}")
+        if math.isnan(self.teacher_return) and not self.evaluator.free_teacher(self.epoch):
+            self._evaluate_teacher()
         last_eval: dict[str, float] = {}
         start_epoch, t_start = self.epoch, time.time()
         if not self._phases_randomized and cfg.init_at_random_ep_len and hasattr(self.env, "episode_length_buf"):
@@ -209,9 +167,15 @@ class DistillationRunner:
         for epoch in range(start_epoch, cfg.n_epochs):
             t0 = time.time()
             coll = self.collect(epoch)  # 1. data collection
+            self.seconds["collect"] += time.time() - t0
+            last = epoch + 1 == cfg.n_epochs
+            evaluate = (epoch + 1) % cfg.eval_interval == 0 or last
+            if math.isnan(self.teacher_return) and (evaluate or epoch + 1 >= cfg.algorithm.epoch_teacher_forcing):
+                self._evaluate_teacher(free=True)  # the teacher-forcing episodes, else a rollout
+            t1 = time.time()
             loss = self.update(epoch)  # 2. training
-            evaluate = (epoch + 1) % cfg.eval_interval == 0 or epoch + 1 == cfg.n_epochs
-            ev = self.evaluate("student") if evaluate else None  # 3. evaluation
+            self.seconds["update"] += time.time() - t1
+            ev = self._evaluate_student(last) if evaluate else None  # 3. evaluation (None: too few free episodes)
             self.epoch, last_eval = epoch + 1, last_eval if ev is None else ev
             ratio = ev["mean_return"] / self.teacher_return if ev is not None and self.teacher_return else math.nan
             self.logger.log_epoch(self.epoch, coll, loss, ev, ratio)  # 4. logging
@@ -224,9 +188,45 @@ class DistillationRunner:
             per_epoch = (time.time() - t_start) / (self.epoch - start_epoch)
             forcing = epoch < cfg.algorithm.epoch_teacher_forcing
             self.logger.print_epoch(self.epoch, forcing, coll, loss, ev, ratio, time.time() - t0, per_epoch)
+            if on_epoch is not None:
+                on_epoch(self.epoch)
         self.save_checkpoint(FINAL_FILE)
         self.logger.flush()
-        return {**last_eval, "best_return": self.best_return, "teacher_return": self.teacher_return}
+        steps = self.evaluator.step_share()
+        self.logger.info(
+            f"[distill] env steps: collection {steps['collection_env_steps']:,.0f}, evaluation"
+            f" {steps['evaluation_env_steps']:,.0f} ({100 * steps['evaluation_share']:.1f} % of all)"
+        )
+        seconds = {f"{phase}_s": value for phase, value in self.seconds.items()}
+        return {**last_eval, "best_return": self.best_return, "teacher_return": self.teacher_return, **steps, **seconds}
+
+    def _evaluate_teacher(self, free: bool = False) -> None:
+        """Measure the teacher's return.
+
+        From the free teacher-forcing episodes when ``free`` and enough, else by a rollout (which also measures the
+        position offsets).
+        """
+        t_eval = self.evaluator.free_summary(TEACHER) if free else None
+        how = f"free, from {t_eval['episodes']} teacher-forcing episodes" if t_eval else "rollout"
+        t_eval = t_eval or self.evaluate("teacher")
+        self.teacher_return = t_eval["mean_return"]
+        self.logger.info(
+            f"[distill] teacher: return {t_eval['mean_return']:.3f} +- {t_eval['std_return']:.3f},"
+            f" length {t_eval['mean_length']:.1f} ({int(t_eval['episodes'])} episodes, {how})"
+        )
+        if self.cfg.multi_teacher.position_offset_correction:
+            self.logger.info(f"[distill] teacher position offsets: {self.alg.position_offsets.cpu().tolist()}")
+
+    def _evaluate_student(self, last: bool) -> dict[str, float] | None:
+        """Evaluate the student, or return ``None`` (no evaluation this epoch).
+
+        The free evaluation of the window since the last one when it holds enough episodes; otherwise a rollout in
+        ``rollout`` mode or at the ``last`` epoch.
+        """
+        free = self.evaluator.free_student()
+        if free is None and (self.evaluator.free is None or last):
+            return self.evaluate("student")
+        return free
 
     # ------------------------------------------------------------------ checkpoints
     def save_checkpoint(self, name: str) -> str:

@@ -24,7 +24,7 @@ from rsl_rl.utils import resolve_class, resolve_obs_groups
 from tensordict import TensorDict
 
 from .checkpoint import load_checkpoint
-from .errors import TeacherLoadError
+from .errors import DistillationError, TeacherLoadError
 
 _LEGACY_MODEL_KEYS = ("stochastic", "init_noise_std", "noise_std_type", "state_dependent_std")
 
@@ -192,3 +192,22 @@ class Teacher:
         model.load_state_dict(state, strict=True)
         clip = cfg.get("clip_actions")
         return cls(model, deterministic, os.path.basename(path), None if clip is None else float(clip))
+
+
+def teacher_groups(
+    env_teacher_ids: torch.Tensor | None, num_envs: int, num_teachers: int, device: torch.device
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """The teacher index of every env ``[N]`` (default: equal contiguous blocks) and the env ids of each teacher.
+
+    Raises:
+        DistillationError: An index outside ``[0, num_teachers)``, the wrong count, or a teacher without an env.
+    """
+    n, n_t = num_envs, num_teachers
+    ids = torch.arange(n) * n_t // n if env_teacher_ids is None else env_teacher_ids
+    ids = ids.to(device).long().view(-1)  # [N]
+    if ids.numel() != n or int(ids.min()) < 0 or int(ids.max()) >= n_t:
+        raise DistillationError(f"env_teacher_ids must hold {n} indices in [0, {n_t}).")
+    groups = [torch.nonzero(ids == k).flatten() for k in range(n_t)]
+    if any(group.numel() == 0 for group in groups):
+        raise DistillationError("Every teacher needs at least one env (check env_teacher_ids).")
+    return ids, groups

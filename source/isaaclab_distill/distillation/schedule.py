@@ -1,0 +1,43 @@
+"""The distillation schedule: who acts at an epoch (beta) and which minibatches an epoch's update draws."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+
+from .cfg import DistillationAlgorithmCfg
+from .storage import EpisodeDataset, SequenceBatch
+
+MIXED, STUDENT, TEACHER = 0, 1, 2
+"""Who drove an env step (``DistillationAlgorithm.driver``): ``MIXED`` (not an evaluation step: sampled, or on
+corrected inputs), the deterministic student on its raw inputs, the deterministic teacher(s)."""
+
+
+def teacher_probability(cfg: DistillationAlgorithmCfg, epoch: int) -> float:
+    """Probability that the teacher acts at ``epoch``: 1 during teacher forcing, then an exponential decay."""
+    if epoch < cfg.epoch_teacher_forcing:
+        return 1.0
+    decayed = cfg.beta_start * cfg.beta_decay ** (epoch - cfg.epoch_teacher_forcing)
+    return max(cfg.beta_min, min(1.0, decayed))
+
+
+def minibatches(
+    dataset: EpisodeDataset, cfg: DistillationAlgorithmCfg, generator: torch.Generator
+) -> Iterator[SequenceBatch]:
+    """One epoch's minibatches: ``num_learning_passes`` shuffled passes, or exactly ``num_updates_per_epoch``.
+
+    The bounded number is drawn from as many shuffled passes over the dataset as it needs.
+    The bounded form keeps the update time of an epoch flat while the aggregated dataset grows (a full pass over
+    400k transitions is ~100 minibatches of 256 x 16 steps; the first epoch's rollout is 4).
+    """
+    limit, made, passes = cfg.num_updates_per_epoch, 0, 0
+    while limit is not None or passes < cfg.num_learning_passes:
+        passes += 1
+        for batch in dataset.sequences(cfg.sequence_length, cfg.batch_size, cfg.shuffle, generator):
+            yield batch
+            made += 1
+            if limit is not None and made >= limit:
+                return
+        if made == 0:  # an empty dataset
+            return
