@@ -28,6 +28,7 @@ def phased_env() -> PointEnv:
 def frozen_cfg(**kw):
     """The student never changes (lr 0, no normaliser), so its collection episodes are those of one policy."""
     cfg = small_cfg(eval_mode="collection", eval_min_episodes=1, init_at_random_ep_len=False, learning_rate=0.0, **kw)
+    cfg.final_evaluation = "collection"  # the last evaluation too is the free window
     cfg.n_epochs, cfg.eval_interval = 4, 4
     return cfg
 

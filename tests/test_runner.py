@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 import pytest
@@ -82,6 +83,14 @@ def test_runner_nan_observation_raises_and_keeps_last_checkpoint(tmp_path):
     after = load_checkpoint(str(tmp_path / "final_student.pt"))
     assert after["epoch"] == before["epoch"] == 2
     assert "checkpoint_epoch_4.pt" not in os.listdir(tmp_path)
+
+
+def test_non_finite_teacher_labels_raise_before_they_are_stored(tmp_path):
+    teacher = Teacher(OffsetTeacherModel([math.nan, 0.0]))
+    trainer = DistillationRunner(PointEnv(), teacher, MLPStudent(2, 2, [8]), small_cfg(), str(tmp_path), None)
+    with pytest.raises(DistillationError, match="Non-finite values in .*'teacher actions \\(labels\\)'"):
+        trainer.collect(0)
+    assert len(trainer.alg.dataset) == 0  # the step was checked before it was stored (the env got NaN actions too)
 
 
 def test_runner_rejects_dataset_smaller_than_a_rollout(tmp_path):

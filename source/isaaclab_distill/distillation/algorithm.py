@@ -85,16 +85,14 @@ class DistillationAlgorithm:
         self.env_teacher_ids, self.teacher_env_ids = teacher_groups(env_teacher_ids, n, n_t, self.device)
 
         # Storage bounded to max_dataset_steps transitions
-        capacity = cfg.storage.max_dataset_steps // n
+        capacity, image = cfg.storage.max_dataset_steps // n, cfg.storage.image_dtype
         if capacity < cfg.num_steps_per_env:
             raise DistillationError(
                 f"max_dataset_steps={cfg.storage.max_dataset_steps} cannot hold one rollout of {n} envs x"
                 f" {cfg.num_steps_per_env} steps = {n * cfg.num_steps_per_env} transitions."
             )
-        hidden_shape = student.hidden_shape if student.is_recurrent else None
-        self.dataset = EpisodeDataset(
-            n, student.obs_shapes, student.action_dim, capacity, self.device, hidden_shape, cfg.storage.image_dtype
-        )
+        hidden = student.hidden_shape if student.is_recurrent else None
+        self.dataset = EpisodeDataset(n, student.obs_shapes, student.action_dim, capacity, self.device, hidden, image)
         optimizer_class = resolve_optimizer(cfg.algorithm.optimizer)  # rsl_rl's names: adam, adamw, sgd, rmsprop
         self.optimizer = optimizer_class(self.student.parameters(), lr=cfg.algorithm.learning_rate)
         self.generators = {
@@ -132,15 +130,17 @@ class DistillationAlgorithm:
             x[group][:, a:b] -= self.position_offsets[self.env_teacher_ids]  # remove each teacher's steady-state error
         return x
 
-    def teacher_actions(self, obs: TensorDict, dones: torch.Tensor | None, deterministic: bool) -> torch.Tensor:
-        """Each teacher labels its own env group: ``[N, A]``."""
+    def teacher_actions(
+        self, obs: TensorDict, dones: torch.Tensor | None, deterministic: bool, check: bool = True
+    ) -> torch.Tensor:
+        """Each teacher labels its own env group: ``[N, A]`` (``check``: raise on non-finite ones, a device sync)."""
         if len(self.teachers) == 1:
             actions = self.teachers[0].act(obs, dones, deterministic)
         else:
             actions = torch.empty(self.num_envs, self.student.action_dim, device=self.device)
             for teacher, ids in zip(self.teachers, self.teacher_env_ids):
                 actions[ids] = teacher.act(obs[ids], None if dones is None else dones[ids], deterministic)
-        if not bool(torch.isfinite(actions).all()):
+        if check and not bool(torch.isfinite(actions).all()):
             raise DistillationError("The teacher produced non-finite actions (check the teacher checkpoint/obs).")
         return actions
 
@@ -189,7 +189,7 @@ class DistillationAlgorithm:
         """
         r, n = self._rollout, self.num_envs
         s_obs = self.student_obs(obs, correct=True)  # TensorDict [N]
-        t_act = self.teacher_actions(obs, dones, self.cfg.algorithm.teacher_deterministic)  # [N, A] labels
+        t_act = self.teacher_actions(obs, dones, self.cfg.algorithm.teacher_deterministic, check=False)  # [N, A]
         h = self.hidden  # [K, N, H] before this step (None for MLP)
         # Who drives each env ([N], for the free evaluation): a deterministic teacher, the student on raw inputs
         teacher = TEACHER if self.cfg.algorithm.teacher_deterministic else MIXED
@@ -204,7 +204,7 @@ class DistillationAlgorithm:
                 use_teacher = torch.rand(n, device=self.device, generator=self.generators["beta"]) < r["beta"]
                 actions = torch.where(use_teacher.unsqueeze(-1), t_act, actions)
                 self.driver.masked_fill_(use_teacher, teacher)
-        r["step"] = (s_obs, t_act, h, h_next)
+        r["step"], self.labels = (s_obs, t_act, h, h_next), t_act  # the runner checks the labels with the step
         return actions
 
     def process_env_step(self, dones: torch.Tensor) -> None:

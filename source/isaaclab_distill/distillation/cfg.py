@@ -154,6 +154,12 @@ class DistillationCfg:
     such episodes is skipped, except the last, which then rolls out. ``"rollout"``: every evaluation is an explicit
     rollout of up to ``eval_steps`` env steps (exact for the newest student, but it steps the env for nothing else)."""
 
+    final_evaluation: Literal["rollout", "collection"] = "rollout"
+    """The last epoch's evaluation, the run's result: ``"rollout"`` measures the final student itself (on an env
+    with ``reset()`` every env restarts and flies one episode: ``max_episode_length`` steps); ``"collection"`` takes
+    the free window as the other evaluations do (no env step, but its episodes were flown by the students of the
+    window's epochs, a lagging number)."""
+
     eval_min_episodes: int = 32
     """Fewest free episodes (all ranks) that make an evaluation in ``"collection"`` mode."""
 

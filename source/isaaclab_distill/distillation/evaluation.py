@@ -145,15 +145,24 @@ class Evaluator:
             self.free.step(driver, dones, returns, lengths)
 
     @torch.no_grad()
-    def explicit(self, policy: str, obs: TensorDict, after_step: Callable | None = None) -> tuple[dict, TensorDict]:
-        r"""Roll out the deterministic ``"student"`` or ``"teacher"``\s; returns the summary and the last observations.
+    def explicit(
+        self, policy: str, obs: TensorDict, after_step: Callable | None = None, fresh: bool = False
+    ) -> tuple[dict, TensorDict]:
+        """Roll out the deterministic ``"student"`` or ``"teacher"`` policy; returns the summary and the last obs.
 
         The env is NOT reset (that would synchronise the episodes, and the next short collection rollouts would only
         see their first steps): it counts, per env, the first episode that starts on the continuing env stream, and
         stops when every env has one or after ``eval_steps`` (~2x the episode length). A teacher evaluation also
-        measures each teacher's steady-state position error (the offsets).
+        measures each teacher's steady-state position error (the offsets). ``fresh`` (the run's final
+        evaluation, on an env with ``reset()`` and ``episode_length_buf``): every env restarts together and gives
+        its first episode, within ``max_episode_length`` steps instead of up to twice that.
         """
         alg = self.alg
+        fresh = fresh and hasattr(self.env, "reset") and hasattr(self.env, "episode_length_buf")
+        if fresh:  # nothing trains after this rollout, so the episodes' phases need not be kept
+            obs = self.env.reset()[0].to(alg.device)
+            self.env.episode_length_buf = torch.zeros_like(self.env.episode_length_buf)  # some envs spread a full reset
+            self.tracker.returns.zero_(), self.tracker.lengths.zero_()
         for teacher in alg.teachers:
             teacher.reset()
         if policy == "teacher":
@@ -168,7 +177,7 @@ class Evaluator:
             self.cfg.eval_steps,
             obs=obs,
             tracker=self.tracker,
-            fresh_start=False,
+            fresh_start=fresh,
             first_episode_per_env=True,
             before_step=meter,
             after_step=after_step,

@@ -81,8 +81,8 @@ class EpisodeTracker:
         self.returns += rewards
         self.lengths += 1
         returns, lengths = self.returns.clone(), self.lengths.clone()
-        self.returns[dones] = 0.0
-        self.lengths[dones] = 0.0
+        self.returns.masked_fill_(dones, 0.0)  # no device sync (boolean indexing would need one)
+        self.lengths.masked_fill_(dones, 0.0)
         return returns, lengths
 
     def summary(self, ranks: Distributed | None = None) -> dict[str, Any]:

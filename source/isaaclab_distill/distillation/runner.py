@@ -102,9 +102,10 @@ class DistillationRunner:
 
     student = property(lambda self: self.alg.student, doc="The student being trained.")
 
-    def _check_obs(self, obs: TensorDict, where: str, rewards: torch.Tensor | None = None) -> None:
-        """Raise on NaN/inf in any observation group or in the rewards (one device sync)."""
+    def _check_obs(self, obs: TensorDict, where: str, rewards: torch.Tensor | None = None, labels=None) -> None:
+        """Raise on NaN/inf in any observation group, the rewards or the teacher's labels (one device sync)."""
         values = dict(obs.items()) | ({} if rewards is None else {"rewards": rewards})
+        values |= {} if labels is None else {"teacher actions (labels)": labels}
         if not bool(torch.stack([torch.isfinite(v).all() for v in values.values()]).all()):
             bad = [k for k, v in values.items() if not bool(torch.isfinite(v).all())]
             raise DistillationError(f"Non-finite values in {bad} returned by {where} (epoch {self.epoch + 1}).")
@@ -125,7 +126,7 @@ class DistillationRunner:
             actions = self.alg.act(obs, dones)
             obs, rewards, dones, _ = self.env.step(actions.to(self.env.device))
             obs, rewards, dones = obs.to(self.device), rewards.to(self.device).view(-1), dones.to(self.device).view(-1)
-            self._check_obs(obs, "env.step", rewards)
+            self._check_obs(obs, "env.step", rewards, self.alg.labels)  # the one device sync of a step
             dones = dones.bool()
             ep_ret, ep_len = self.episodes.step(rewards, dones)
             self.evaluator.collection_step(self.alg.driver, dones, ep_ret, ep_len)
@@ -140,10 +141,10 @@ class DistillationRunner:
         return self.alg.update(self.epoch if epoch is None else epoch, self.check_interrupt)
 
     @torch.no_grad()
-    def evaluate(self, policy: str = "student") -> dict[str, float]:
+    def evaluate(self, policy: str = "student", fresh: bool = False) -> dict[str, float]:
         """Explicit evaluation of the student, or of the teachers (:meth:`.evaluation.Evaluator.explicit`)."""
         start = time.time()
-        summary, self._obs = self.evaluator.explicit(policy, self._obs, self._after_step)
+        summary, self._obs = self.evaluator.explicit(policy, self._obs, self._after_step, fresh)
         self.seconds["evaluate"] += time.time() - start
         return summary
 
@@ -220,13 +221,13 @@ class DistillationRunner:
     def _evaluate_student(self, last: bool) -> dict[str, float] | None:
         """Evaluate the student, or return ``None`` (no evaluation this epoch).
 
-        The free evaluation of the window since the last one when it holds enough episodes; otherwise a rollout in
-        ``rollout`` mode or at the ``last`` epoch.
+        The ``last`` epoch's is a rollout of the final student (``final_evaluation``); the others are the free window
+        since the last one when it holds enough episodes, else a rollout in ``rollout`` mode, else none.
         """
+        if last and self.cfg.final_evaluation == "rollout":
+            return self.evaluate("student", fresh=True)
         free = self.evaluator.free_student()
-        if free is None and (self.evaluator.free is None or last):
-            return self.evaluate("student")
-        return free
+        return self.evaluate("student") if free is None and (self.evaluator.free is None or last) else free
 
     # ------------------------------------------------------------------ checkpoints
     def save_checkpoint(self, name: str) -> str:
