@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from .rollout import StudentPolicy, rollout
+from .rollout import StudentPolicy, rollout, synchronous_reset
 from .runner import DistillationRunner
 from .teacher import Teacher
 
@@ -27,9 +27,10 @@ from .teacher import Teacher
 def reset_env(env: Any, seed: int, synchronous: bool = False) -> None:
     """Reseed every generator and reset all envs (``synchronous``: every episode starts at step 0)."""
     env.seed(seed)
-    env.reset()
     if synchronous:
-        env.unwrapped.episode_length_buf.zero_()
+        synchronous_reset(env)
+    else:
+        env.reset()
 
 
 def evaluate(env: Any, policy: Any, seed: int, inference_mode: bool = False) -> float:

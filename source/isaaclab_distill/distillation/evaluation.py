@@ -29,7 +29,15 @@ from tensordict import TensorDict
 
 from ..utils.distributed import Distributed
 from .offsets import PositionOffsetMeter
-from .rollout import EpisodeTracker, StudentPolicy, TeacherGroupsPolicy, episode_stats, episode_sums, rollout
+from .rollout import (
+    EpisodeTracker,
+    StudentPolicy,
+    TeacherGroupsPolicy,
+    episode_stats,
+    episode_sums,
+    rollout,
+    synchronous_reset,
+)
 from .schedule import MIXED, STUDENT, TEACHER
 
 if TYPE_CHECKING:
@@ -160,8 +168,7 @@ class Evaluator:
         alg = self.alg
         fresh = fresh and hasattr(self.env, "reset") and hasattr(self.env, "episode_length_buf")
         if fresh:  # nothing trains after this rollout, so the episodes' phases need not be kept
-            obs = self.env.reset()[0].to(alg.device)
-            self.env.episode_length_buf = torch.zeros_like(self.env.episode_length_buf)  # some envs spread a full reset
+            obs = synchronous_reset(self.env).to(alg.device)
             self.tracker.returns.zero_(), self.tracker.lengths.zero_()
         for teacher in alg.teachers:
             teacher.reset()

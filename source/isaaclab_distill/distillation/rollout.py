@@ -210,6 +210,17 @@ def rollout(
     return result, obs
 
 
+def synchronous_reset(env: Any) -> TensorDict:
+    """Reset every env and start all episodes at step 0; returns the observations.
+
+    Some envs spread the episode timers of a full reset (Isaac Lab's quadcopter does), so a reset alone does not give
+    every env a whole episode. ``env``: an rsl_rl ``VecEnv`` with ``reset()`` and a settable ``episode_length_buf``.
+    """
+    obs = env.reset()[0]
+    env.episode_length_buf = torch.zeros_like(env.episode_length_buf)
+    return obs
+
+
 def _cat(parts: list[torch.Tensor], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """``torch.cat(parts)``, or an empty ``[0]`` tensor without parts."""
     return torch.cat(parts) if parts else torch.zeros(0, device=device, dtype=dtype)

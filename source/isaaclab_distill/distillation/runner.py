@@ -102,7 +102,9 @@ class DistillationRunner:
 
     student = property(lambda self: self.alg.student, doc="The student being trained.")
 
-    def _check_obs(self, obs: TensorDict, where: str, rewards: torch.Tensor | None = None, labels=None) -> None:
+    def _check_obs(
+        self, obs: TensorDict, where: str, rewards: torch.Tensor | None = None, labels: torch.Tensor | None = None
+    ) -> None:
         """Raise on NaN/inf in any observation group, the rewards or the teacher's labels (one device sync)."""
         values = dict(obs.items()) | ({} if rewards is None else {"rewards": rewards})
         values |= {} if labels is None else {"teacher actions (labels)": labels}
@@ -202,11 +204,7 @@ class DistillationRunner:
         return {**last_eval, "best_return": self.best_return, "teacher_return": self.teacher_return, **steps, **seconds}
 
     def _evaluate_teacher(self, free: bool = False) -> None:
-        """Measure the teacher's return.
-
-        From the free teacher-forcing episodes when ``free`` and enough, else by a rollout (which also measures the
-        position offsets).
-        """
+        """Measure the teacher's return: its free teacher-forcing episodes when ``free`` and enough, else a rollout."""
         t_eval = self.evaluator.free_summary(TEACHER) if free else None
         how = f"free, from {t_eval['episodes']} teacher-forcing episodes" if t_eval else "rollout"
         t_eval = t_eval or self.evaluate("teacher")
