@@ -173,6 +173,12 @@ def test_student_reads_the_envs_student_group_when_the_cfg_names_none():
     [
         ("agent.algorithm.optimizer=adamx", "agent.algorithm.optimizer must be one of adam, adamw, sgd, rmsprop"),
         ("agent.algorithm.loss=l3", "agent.algorithm.loss must be one of mse, huber"),
+        ("agent.eval_mode=free", "agent.eval_mode must be one of collection, rollout, got 'free'"),
+        ("agent.final_evaluation=none", "agent.final_evaluation must be one of rollout, collection"),
+        ("agent.storage.image_dtype=int8", "agent.storage.image_dtype must be one of float32, float16, uint8"),
+        ("agent.multi_teacher.selection=best", "agent.multi_teacher.selection must be one of all, worst_k"),
+        ("agent.algorithm.num_updates_per_epoch=0", "agent.algorithm.num_updates_per_epoch must be >= 1, got 0"),
+        ("agent.eval_min_episodes=0", "agent.eval_min_episodes must be >= 1, got 0"),
     ],
 )
 def test_bad_optimizer_or_loss_is_rejected_before_the_simulator(override, message):

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..models import student_class
 from ..utils.errors import UserError
-from .cfg import DistillationAlgorithmCfg, DistillationCfg
+from .cfg import DistillationAlgorithmCfg, DistillationCfg, DistillationStorageCfg, MultiTeacherCfg
 from .checkpoint import checkpoint_kind
 
 
@@ -92,12 +92,20 @@ def apply_distillation_args(args: Any, cfg: DistillationCfg, num_envs: int, max_
             raise UserError(f"{path.rpartition('.')[2]} must be >= 1, got {get_field(cfg, path)}")
     if not cfg.algorithm.learning_rate > 0:
         raise UserError(f"--learning_rate must be positive, got {cfg.algorithm.learning_rate}")
-    for name in ("optimizer", "loss"):  # the Literal choices of the config's fields
-        choices = typing.get_args(typing.get_type_hints(DistillationAlgorithmCfg)[name])
-        if getattr(cfg.algorithm, name) not in choices:
-            raise UserError(
-                f"agent.algorithm.{name} must be one of {', '.join(choices)}, got '{getattr(cfg.algorithm, name)}'"
-            )
+    sections = {  # every Literal field holds one of its choices (the hints of the engine's classes, not of subclasses)
+        "": (cfg, DistillationCfg),
+        "algorithm.": (cfg.algorithm, DistillationAlgorithmCfg),
+        "storage.": (cfg.storage, DistillationStorageCfg),
+        "multi_teacher.": (cfg.multi_teacher, MultiTeacherCfg),
+    }
+    for prefix, (section, cfg_class) in sections.items():
+        for name, hint in typing.get_type_hints(cfg_class).items():
+            choices, value = typing.get_args(hint), getattr(section, name)
+            if typing.get_origin(hint) is typing.Literal and value not in choices:
+                raise UserError(f"agent.{prefix}{name} must be one of {', '.join(choices)}, got '{value}'")
+    for path in ("algorithm.num_updates_per_epoch", "eval_min_episodes"):
+        if get_field(cfg, path) is not None and get_field(cfg, path) < 1:
+            raise UserError(f"agent.{path} must be >= 1, got {get_field(cfg, path)}")
     student_class(cfg.student.class_name)  # a registered student, before the simulator starts
     # segments available after the first epoch: a minibatch larger than that can never be filled
     alg = cfg.algorithm
