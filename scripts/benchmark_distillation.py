@@ -16,7 +16,8 @@ the curves (``--plot`` PNG) and the times to ``--target`` (95 %) of the teacher'
 Ours runs first: after rsl_rl's inference-mode rollouts the env can only be stepped in inference mode.
 
 Columns: ``collect steps/s`` = env steps per second of collection (ours: ``collect`` time; rsl_rl: wall minus
-update), ``overhead`` = raw ``env.step`` rate (random actions) / collection rate - 1 (teacher, student, storage);
+update), ``overhead`` = the rate of ``env.step`` alone replaying the actions of our first two epochs from the same
+seeded reset (the same env stream: resets, crashes, contacts) / collection rate - 1 (teacher, student, storage);
 ``update samples/s`` = transitions per second of update time; ``eval share`` = the run's own evaluation env steps
 / all its env steps; ``wall s`` = training wall time (snapshots excluded); ``s to target`` = wall time of the first
 snapshot at the target (NaN: not within the budget).
@@ -176,21 +177,22 @@ def print_table(
     print(
         f"\n{args.task} on {args.device}: {args.num_envs} envs, {cfg.student.class_name} student, ours {iterations}"
         f" epochs x {cfg.num_steps_per_env} steps/env, rsl_rl up to {args.rsl_rl_budget}x its env steps, lr"
-        f" {cfg.algorithm.learning_rate:g}, seed {args.seed}; raw env.step {raw_rate:,.0f} env steps/s (random"
-        f" actions); teacher return {teacher_return:.2f}; target {args.target:.0%} = {target:.2f}"
+        f" {cfg.algorithm.learning_rate:g}, seed {args.seed}; env.step alone: {raw_rate:,.0f} env steps/s with random"
+        f" actions, {rows['ours']['replay_rate']:,.0f} replaying our collection's; teacher return"
+        f" {teacher_return:.2f}; target {args.target:.0%} = {target:.2f}"
     )
     header = (
         f"{'method':<22}{'env steps':>11}{'collect steps/s':>17}{'overhead':>10}{'update samples/s':>18}"
         f"{'eval share':>12}{'wall s':>9}{'final / teacher':>17}{'s to target':>13}"
     )
     print(header + "\n" + "-" * len(header))
-    times = {}
+    times, replay = {}, rows["ours"]["replay_rate"]
     for method, r in rows.items():
         times[method] = time_to(r["curve"], target)
         final = r["curve"][-1]["return"] / teacher_return
         print(
             f"{method:<22}{r['env_steps']:>11,.0f}{r['collection_rate']:>17,.0f}"
-            f"{raw_rate / r['collection_rate'] - 1:>10.1%}{r['update_rate']:>18,.0f}{r['evaluation_share']:>12.1%}"
+            f"{replay / r['collection_rate'] - 1:>10.1%}{r['update_rate']:>18,.0f}{r['evaluation_share']:>12.1%}"
             f"{r['wall_s']:>9.1f}{final:>17.3f}{times[method]:>13.1f}"
         )
     ours, theirs = times["ours"], times["rsl_rl Distillation"]

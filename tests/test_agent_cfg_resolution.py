@@ -7,6 +7,7 @@ derived from the PPO config; ``agent.*`` overrides address the resolved :class:`
 from __future__ import annotations
 
 import argparse
+import re
 
 import gymnasium as gym
 import pytest
@@ -179,6 +180,9 @@ def test_student_reads_the_envs_student_group_when_the_cfg_names_none():
         ("agent.multi_teacher.selection=best", "agent.multi_teacher.selection must be one of all, worst_k"),
         ("agent.algorithm.num_updates_per_epoch=0", "agent.algorithm.num_updates_per_epoch must be >= 1, got 0"),
         ("agent.eval_min_episodes=0", "agent.eval_min_episodes must be >= 1, got 0"),
+        ("agent.algorithm.learning_rate_schedule=step", "learning_rate_schedule must be one of constant, cosine"),
+        ("agent.algorithm.teacher_forcing_share=0", "teacher_forcing_share must be in (0, 1], got 0"),
+        ("agent.algorithm.learning_rate=5e-5", "min_learning_rate must be in [0, learning_rate=5e-05], got 0.0001"),
     ],
 )
 def test_bad_optimizer_or_loss_is_rejected_before_the_simulator(override, message):
@@ -186,7 +190,7 @@ def test_bad_optimizer_or_loss_is_rejected_before_the_simulator(override, messag
 
     env_cfg, cfg = resolve(QUAD_TASK, override)
     args = argparse.Namespace(num_episodes=None)
-    with pytest.raises(UserError, match=message):
+    with pytest.raises(UserError, match=re.escape(message)):
         apply_distillation_args(args, cfg, 16, 500)
 
 

@@ -11,7 +11,7 @@ from helpers.toy import OffsetTeacherModel, PointEnv, small_cfg
 from isaaclab_distill.distillation import DistillationRunner, Teacher
 from isaaclab_distill.distillation.evaluation import FreeEvaluation
 from isaaclab_distill.distillation.rollout import StudentPolicy, TeacherGroupsPolicy, rollout
-from isaaclab_distill.distillation.schedule import MIXED, STUDENT, TEACHER
+from isaaclab_distill.distillation.schedule import MIXED, STUDENT, TEACHER, learning_rate, teacher_envs
 from isaaclab_distill.models import StudentCfg, build_student
 
 torch.set_num_threads(1)
@@ -108,3 +108,44 @@ def test_bounded_update_takes_exactly_num_updates_per_epoch_steps(tmp_path):
     steps.clear()
     runner.update(3)
     assert len(steps) == 9
+
+
+def test_teacher_forcing_on_a_share_of_the_envs_gives_the_teacher_return_and_student_data(tmp_path):
+    teacher = Teacher(OffsetTeacherModel([0.2, -0.1]))
+    student = build_student(StudentCfg(class_name="mlp", hidden_dims=[16]), 2, 2)
+    student = build_student(StudentCfg(class_name="mlp", hidden_dims=[16], obs_normalization=False), 2, 2)
+    cfg = frozen_cfg(
+        epoch_teacher_forcing=4, teacher_forcing_share=0.5
+    )  # envs 0, 2, 5: the teacher, the others: the student
+    runner = DistillationRunner(phased_env(), teacher, copy.deepcopy(student), cfg, "")
+    runner.save_checkpoint = lambda name: name
+    runner.alg.start_rollout(0)
+    actions = runner.alg.act(runner.env.get_observations(), None)
+    labels = runner.alg.labels
+    forced = torch.tensor([True, False, True, False, False, True])
+    assert runner.alg.driver.tolist() == [TEACHER if f else STUDENT for f in forced]
+    assert torch.equal(actions[forced], labels[forced]) and not torch.allclose(actions[~forced], labels[~forced])
+    result = runner.learn()
+    # The teacher's return is that of its own envs' episodes, the student's that of the others (lr 0: one student)
+    twin, policy = phased_env(), TeacherGroupsPolicy(lambda obs, dones: teacher.act(obs, dones, True))
+    explicit, _ = rollout(twin, policy, 20, fresh_start=False)
+    on_teacher_envs = explicit.returns[forced[explicit.env_ids]]
+    assert result["teacher_return"] == pytest.approx(on_teacher_envs.mean().item(), rel=1e-6)
+    twin = phased_env()
+    explicit, _ = rollout(twin, StudentPolicy(student), 20, fresh_start=False)
+    assert result["free"] == 1.0 and result["evaluation_env_steps"] == 0
+    assert result["mean_return"] == pytest.approx(explicit.returns[~forced[explicit.env_ids]].mean().item(), rel=1e-6)
+
+
+def test_cosine_learning_rate_runs_from_the_first_to_the_last_epoch():
+    cfg = small_cfg(learning_rate=1e-2, learning_rate_schedule="cosine", min_learning_rate=1e-3).algorithm
+    rates = [learning_rate(cfg, epoch, 5) for epoch in range(5)]
+    assert rates[0] == pytest.approx(1e-2) and rates[-1] == pytest.approx(1e-3) and rates[2] == pytest.approx(5.5e-3)
+    assert all(a > b for a, b in zip(rates, rates[1:]))
+    cfg.learning_rate_schedule = "constant"
+    assert {learning_rate(cfg, epoch, 5) for epoch in range(5)} == {1e-2}
+    assert teacher_envs(cfg, 6, torch.device("cpu")) is None  # share 1: the teacher drives every env
+    cfg.teacher_forcing_share = 0.3
+    assert teacher_envs(cfg, 6, torch.device("cpu")).tolist() == [True, False, False, False, False, True]
+    cfg.teacher_forcing_share = 0.125  # 32 of 256, one in 8: each half (a teacher group of two) has 16
+    assert teacher_envs(cfg, 256, torch.device("cpu")).view(2, 128).sum(1).tolist() == [16, 16]

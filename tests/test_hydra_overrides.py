@@ -89,7 +89,7 @@ def test_nested_distillation_config_takes_overrides_and_the_seed_flags():
     apply_distillation_args(args, cfg, num_envs=16, max_episode_steps=500)
     for flag, value in flags.items():
         assert get_field(cfg, FLAGS[flag]) == value, flag
-    assert cfg.algorithm.num_updates_per_epoch == 48 and cfg.student.rnn_hidden_dim == 64  # untouched task values
+    assert cfg.algorithm.num_updates_per_epoch == 40 and cfg.student.rnn_hidden_dim == 64  # untouched task values
 
 
 def test_an_unregistered_student_is_one_error_naming_the_registered_ones():

@@ -14,6 +14,8 @@ DISTILLATION_TAGS = {
     "data_collection/mean_return",
     "data_collection/std_return",
     "training/loss",
+    "training/beta",
+    "training/learning_rate",
     "evaluation/mean_return",
     "evaluation/std_return",
     "evaluation/mean_length",

@@ -9,8 +9,8 @@ Where and why this differs from rsl_rl's ``Distillation`` (``rsl_rl/algorithms/d
 - Data. rsl_rl trains online on the last rollout only (storage cleared after every update). Here the transitions are
   aggregated in a bounded DAgger dataset (oldest dropped); ``on_policy=True`` gives the rsl_rl behaviour.
 - Who acts. rsl_rl always lets the student act (sampled) while the teacher labels. Here the teacher drives for the
-  first ``epoch_teacher_forcing`` epochs (BC, stable early data), then the student drives (DAgger) with the teacher
-  taking over per env and per step with probability beta (decaying schedule).
+  first ``epoch_teacher_forcing`` epochs (BC; on ``teacher_forcing_share`` of the envs, the student drives the
+  others), then the student drives (DAgger), the teacher taking over per env and step with probability beta.
 - Hidden states. rsl_rl replays its rollout in order with a live hidden state, so batches cannot be shuffled. Here
   every step stores the student's hidden state of collection time, so segments are independent and shuffled.
 - Teachers. rsl_rl has one teacher. Here a list of teachers, each labelling its env group (``env_teacher_ids``), with
@@ -44,7 +44,7 @@ from ..utils.distributed import Distributed
 from .cfg import DistillationCfg
 from .errors import DistillationError
 from .losses import sequence_loss
-from .schedule import MIXED, STUDENT, TEACHER, minibatches, teacher_probability
+from .schedule import MIXED, STUDENT, TEACHER, learning_rate, minibatches, teacher_envs, teacher_probability
 from .storage import EpisodeDataset
 from .teacher import Teacher, teacher_groups
 
@@ -71,8 +71,7 @@ class DistillationAlgorithm:
             num_envs: N, envs of every observation batch.
             device: Device of the env's tensors.
             env_teacher_ids: ``[N]`` teacher index per env; default: equal contiguous blocks.
-            ranks: The ``torchrun`` job this process is one rank of: gradients, losses and per-teacher returns are
-                reduced over the ranks, each of which keeps the dataset of its own N envs (default: one process).
+            ranks: The ``torchrun`` job (default: one process); each rank keeps the dataset of its own N envs.
         """
         self.cfg, self.device, self.num_envs = cfg, torch.device(device), int(num_envs)
         self.ranks = ranks or Distributed()
@@ -84,12 +83,11 @@ class DistillationAlgorithm:
         # Env -> teacher map [N] and the env ids of each teacher group
         self.env_teacher_ids, self.teacher_env_ids = teacher_groups(env_teacher_ids, n, n_t, self.device)
 
-        # Storage bounded to max_dataset_steps transitions
-        capacity, image = cfg.storage.max_dataset_steps // n, cfg.storage.image_dtype
+        capacity, image = cfg.storage.max_dataset_steps // n, cfg.storage.image_dtype  # storage of max_dataset_steps
         if capacity < cfg.num_steps_per_env:
             raise DistillationError(
-                f"max_dataset_steps={cfg.storage.max_dataset_steps} cannot hold one rollout of {n} envs x"
-                f" {cfg.num_steps_per_env} steps = {n * cfg.num_steps_per_env} transitions."
+                f"max_dataset_steps={cfg.storage.max_dataset_steps} cannot hold one rollout of {n}"
+                f" envs x {cfg.num_steps_per_env} steps = {n * cfg.num_steps_per_env} transitions."
             )
         hidden = student.hidden_shape if student.is_recurrent else None
         self.dataset = EpisodeDataset(n, student.obs_shapes, student.action_dim, capacity, self.device, hidden, image)
@@ -110,16 +108,13 @@ class DistillationAlgorithm:
         self.hidden = student.initial_hidden(n)  # [K, N, H] student state of the running episodes (None: MLP)
         self._rollout: dict[str, Any] = {}
         self.driver = torch.full((n,), MIXED, dtype=torch.int8, device=self.device)  # [N] of the last act()
+        self._teacher_envs = teacher_envs(cfg.algorithm, n, self.device)  # [N] driven in teacher forcing (None: all)
 
     def init_student_from_teacher(self) -> dict[str, list[str]]:
         """Start the student from the first teacher's weights (:meth:`MLPStudent.init_from_teacher`)."""
         return self.student.init_from_teacher(self.teachers[0].model, self.cfg.algorithm.teacher_input_indices)
 
     # ------------------------------------------------------------------ acting
-    def beta(self, epoch: int) -> float:
-        """Probability that the teacher acts at ``epoch`` (:func:`.schedule.teacher_probability`)."""
-        return teacher_probability(self.cfg.algorithm, epoch)
-
     def student_obs(self, obs: TensorDict, correct: bool = False) -> TensorDict:
         """The student's groups ``[N]``, position-offset corrected when ``correct`` and enabled (collection)."""
         x = select_groups(obs, self.cfg.student_obs_groups)
@@ -151,8 +146,7 @@ class DistillationAlgorithm:
             return torch.ones(self.num_envs, dtype=torch.bool, device=self.device)
         returns = torch.nan_to_num(self.student_group_returns, nan=-math.inf)  # no finished episode counts as worst
         worst = torch.argsort(returns)[: max(1, min(mt.k, len(self.teachers)))]
-        active = torch.zeros(len(self.teachers), dtype=torch.bool)
-        active[worst] = True
+        active = torch.zeros(len(self.teachers), dtype=torch.bool).index_fill_(0, worst, True)
         return active.to(self.device)[self.env_teacher_ids]
 
     def record_student_returns(self, env_ids: torch.Tensor, returns: torch.Tensor, counts: torch.Tensor | None = None):
@@ -175,8 +169,8 @@ class DistillationAlgorithm:
         self.student.eval()
         for teacher in self.teachers:  # the teachers did not follow the env during evaluation
             teacher.reset()
-        beta = self.beta(epoch)
-        self._rollout = {"beta": beta, "active": self.active_envs(), "obs": []}
+        beta, forcing = teacher_probability(self.cfg.algorithm, epoch), epoch < self.cfg.algorithm.epoch_teacher_forcing
+        self._rollout = {"beta": beta, "forcing": forcing, "active": self.active_envs(), "obs": []}
         return beta
 
     @torch.no_grad()
@@ -194,16 +188,18 @@ class DistillationAlgorithm:
         # Who drives each env ([N], for the free evaluation): a deterministic teacher, the student on raw inputs
         teacher = TEACHER if self.cfg.algorithm.teacher_deterministic else MIXED
         student = MIXED if self.cfg.multi_teacher.position_offset_correction else STUDENT
-        if r["beta"] >= 1.0:  # teacher forcing; a recurrent student still follows the episode
+        forced = self._teacher_envs if r["forcing"] else None  # [N] teacher forcing on a share of the envs
+        if r["beta"] >= 1.0 and forced is None:  # teacher forcing; a recurrent student still follows the episode
             actions, h_next = t_act, (self.student(s_obs, h)[1] if self.student.is_recurrent else None)
             self.driver = torch.full((n,), teacher, dtype=torch.int8, device=self.device)
         else:
             actions, h_next = self.student(s_obs, h)  # [N, A]
             self.driver = torch.full((n,), student, dtype=torch.int8, device=self.device)
-            if r["beta"] > 0.0:  # per env, the teacher takes over with probability beta
-                use_teacher = torch.rand(n, device=self.device, generator=self.generators["beta"]) < r["beta"]
-                actions = torch.where(use_teacher.unsqueeze(-1), t_act, actions)
-                self.driver.masked_fill_(use_teacher, teacher)
+            if forced is None and r["beta"] > 0.0:  # per env, the teacher takes over with probability beta
+                forced = torch.rand(n, device=self.device, generator=self.generators["beta"]) < r["beta"]
+            if forced is not None:
+                actions = torch.where(forced.unsqueeze(-1), t_act, actions)
+                self.driver.masked_fill_(forced, teacher)
         r["step"], self.labels = (s_obs, t_act, h, h_next), t_act  # the runner checks the labels with the step
         return actions
 
@@ -224,6 +220,10 @@ class DistillationAlgorithm:
         self._rollout["obs"] = []
 
     # ------------------------------------------------------------------ learning
+    def learning_rate(self, epoch: int) -> float:
+        """The learning rate of ``epoch``'s update (:func:`.schedule.learning_rate`)."""
+        return learning_rate(self.cfg.algorithm, epoch, self.cfg.n_epochs)
+
     def update(self, epoch: int, check_interrupt: Callable[[], None] | None = None) -> float:
         """One epoch's update (:func:`.schedule.minibatches`); returns the mean minibatch loss (over all ranks).
 
@@ -235,6 +235,8 @@ class DistillationAlgorithm:
         """
         cfg, world = self.cfg.algorithm, self.ranks.world_size
         self.student.train()
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate(epoch)
         total, count = 0.0, 0
         for batch in minibatches(self.dataset, cfg, self.generators["shuffle"]):
             if check_interrupt is not None:

@@ -58,6 +58,21 @@ def raw_step_rate(env: Any, steps: int, seed: int) -> float:
     return steps * env.num_envs / (time.perf_counter() - start)
 
 
+def replay_step_rate(env: Any, actions: list[torch.Tensor], seed: int) -> float:
+    """Env steps per second of ``env.step`` alone, replaying recorded ``actions`` (``[N, A]`` each) from ``seed``.
+
+    The reference of the collection overhead: the same env stream and the same actions as the collection that
+    recorded them (the same resets, crashes and contacts), without the teacher, the student and the storage.
+    """
+    reset_env(env, seed)
+    with torch.no_grad():
+        env.step(actions[0])  # first step outside the clock
+        start = time.perf_counter()
+        for step_actions in actions[1:]:
+            env.step(step_actions)
+    return (len(actions) - 1) * env.num_envs / (time.perf_counter() - start)
+
+
 class Snapshots:
     """Students copied during a timed run, each with the training wall time and env steps at that moment."""
 
@@ -87,7 +102,8 @@ class Snapshots:
 def run_ours(env: Any, cfg: Any, teacher: Teacher, student: Any, snapshot_epochs: int, seed: int) -> dict:
     """``DistillationRunner.learn`` as ``scripts/distillation.py`` runs it, a snapshot every ``snapshot_epochs``.
 
-    Returns wall time, env steps, collection and update rates, the evaluation's share of env steps and the snapshots.
+    Returns wall time, env steps, collection and update rates, the rate of ``env.step`` alone replaying the actions of
+    the first two epochs (:func:`replay_step_rate`), the evaluation's share of env steps and the snapshots.
     """
     reset_env(env, seed)
     per_epoch = env.num_envs * cfg.num_steps_per_env
@@ -100,19 +116,34 @@ def run_ours(env: Any, cfg: Any, teacher: Teacher, student: Any, snapshot_epochs
             return step(*args, **kwargs)
 
         runner.alg.optimizer.step = counted_step
+        recorded: list[torch.Tensor] = []  # the actions of the first two epochs' env steps, for replay_step_rate
+        env_step = env.step
+
+        def recording_step(actions: torch.Tensor) -> Any:
+            if len(recorded) < 2 * cfg.num_steps_per_env:
+                recorded.append(actions.clone())
+            return env_step(actions)
+
+        env.step = recording_step
         snaps = Snapshots()
 
         def on_epoch(epoch: int) -> None:
             if epoch % snapshot_epochs == 0 or epoch == cfg.n_epochs:
                 snaps.take(student, epoch * per_epoch)
 
-        result = runner.learn(on_epoch)
+        try:
+            result = runner.learn(on_epoch)
+        finally:
+            del env.step  # the class's method again
         wall_s = time.perf_counter() - snaps.start - snaps.paused
+        collect_rate = result["collection_env_steps"] / result["collect_s"]
+        replay_rate = replay_step_rate(env, recorded, seed)
     transitions = cfg.algorithm.batch_size * cfg.algorithm.sequence_length  # per minibatch (before padding)
     return {
         "wall_s": wall_s,
         "env_steps": result["collection_env_steps"] + result["evaluation_env_steps"],
-        "collection_rate": result["collection_env_steps"] / result["collect_s"],
+        "collection_rate": collect_rate,
+        "replay_rate": replay_rate,  # env.step alone, the same actions
         "update_rate": minibatches[0] * transitions / result["update_s"],
         "evaluation_share": result["evaluation_share"],
         "own_ratio": result.get("mean_return", math.nan) / result["teacher_return"],  # its last own evaluation

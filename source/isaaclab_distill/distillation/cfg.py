@@ -47,7 +47,15 @@ class DistillationAlgorithmCfg:
     """The algorithm: the update (optimizer, loss, TBPTT segments) and who acts (teacher forcing, DAgger's beta)."""
 
     learning_rate: float = 1e-4
-    """Adam learning rate."""
+    """Adam learning rate (of the first epoch with a ``learning_rate_schedule``)."""
+
+    learning_rate_schedule: Literal["constant", "cosine"] = "constant"
+    """``"cosine"``: the learning rate follows a half cosine from ``learning_rate`` at the first epoch to
+    ``min_learning_rate`` at the last (``n_epochs``), so the last students of a run differ little and the free
+    evaluation of its last epochs measures the final student (see :mod:`.evaluation`)."""
+
+    min_learning_rate: float = 0.0
+    """Learning rate of the last epoch under the ``"cosine"`` schedule."""
 
     optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = "adam"
     """Optimizer, by rsl_rl's name (``rsl_rl.utils.resolve_optimizer``)."""
@@ -78,6 +86,13 @@ class DistillationAlgorithmCfg:
     epoch_teacher_forcing: int = 50
     """Epochs ``[0, epoch_teacher_forcing)`` are behaviour cloning: the teacher drives the env. Afterwards the student
     drives (DAgger) and the teacher only labels, except where beta mixing hands control back to the teacher."""
+
+    teacher_forcing_share: float = 1.0
+    """Share of the envs (evenly spaced over each rank's) that the teacher drives during teacher forcing; the student
+    drives the others from the first epoch (DAgger). Below 1 the teacher's episodes on its envs still give its return
+    for free (``eval_mode="collection"``) while most of the data is the student's own (measured on the quadcopter:
+    pure BC for 10 epochs left a student at 0.06 of the teacher's return when it took over, DAgger from the start
+    was at 0.94 after 20 epochs). Each teacher env gives one counted episode within twice the episode length."""
 
     beta_start: float = 1.0
     """Probability that the teacher acts (per env, per step) at the first DAgger epoch."""

@@ -26,7 +26,11 @@ class EpochLogger:
         self, epoch: int, coll: dict[str, float], loss: float, ev: dict[str, float] | None, ratio: float
     ) -> None:
         """Write the finite scalars of completed epoch ``epoch``."""
-        scalars = {"training/loss": loss}
+        scalars = {
+            "training/loss": loss,
+            "training/beta": coll["beta"],
+            "training/learning_rate": coll["learning_rate"],
+        }
         if coll["episodes"] > 0:
             scalars.update({f"data_collection/{k}": coll[k] for k in ("mean_return", "std_return")})
         if ev is not None:
@@ -40,7 +44,7 @@ class EpochLogger:
     def print_epoch(
         self,
         epoch: int,
-        teacher_forcing: bool,
+        teacher_forcing: float,
         coll: dict[str, float],
         loss: float,
         ev: dict[str, float] | None,
@@ -48,11 +52,15 @@ class EpochLogger:
         seconds: float,
         seconds_per_epoch: float,
     ) -> None:
-        """One line: epoch, mode, loss, collection and evaluation return, ratio, throughput, ETA."""
+        """One line: epoch, mode, loss, collection and evaluation return, ratio, throughput, ETA.
+
+        ``teacher_forcing``: the share of the envs the teacher drives this epoch (0: none, DAgger).
+        """
         if not self.console:
             return
         eta = seconds_per_epoch * (self.n_epochs - epoch)
-        mode = "BC" if teacher_forcing else f"DAgger b={coll['beta']:.2f}"
+        mode = "BC" if teacher_forcing >= 1 else f"DAgger b={coll['beta']:.2f}"
+        mode = f"BC {teacher_forcing:.0%} + DAgger" if 0 < teacher_forcing < 1 else mode
         ev_txt = "eval -"
         if ev is not None:
             free = f" (free, {int(ev['episodes'])} ep)" if ev.get("free") else ""

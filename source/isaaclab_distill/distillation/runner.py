@@ -136,7 +136,7 @@ class DistillationRunner:
             sums += episode_sums(ep_ret, ep_len, weights=dones)  # completed-episode statistics (no sync)
         self._obs = obs
         self.alg.end_rollout()
-        return {**episode_stats(sums, self.ranks), "beta": beta}
+        return {**episode_stats(sums, self.ranks), "beta": beta, "learning_rate": self.alg.learning_rate(epoch)}
 
     def update(self, epoch: int | None = None) -> float:
         """The algorithm's update of ``epoch`` (default: the next one), interruptible at every minibatch."""
@@ -173,8 +173,9 @@ class DistillationRunner:
             self.seconds["collect"] += time.time() - t0
             last = epoch + 1 == cfg.n_epochs
             evaluate = (epoch + 1) % cfg.eval_interval == 0 or last
-            if math.isnan(self.teacher_return) and (evaluate or epoch + 1 >= cfg.algorithm.epoch_teacher_forcing):
-                self._evaluate_teacher(free=True)  # the teacher-forcing episodes, else a rollout
+            forcing_ends = last or epoch + 1 >= cfg.algorithm.epoch_teacher_forcing
+            if math.isnan(self.teacher_return) and (evaluate or forcing_ends):
+                self._evaluate_teacher(free=True, wait=not forcing_ends)  # the teacher-forcing episodes, else a rollout
             t1 = time.time()
             loss = self.update(epoch)  # 2. training
             self.seconds["update"] += time.time() - t1
@@ -188,9 +189,9 @@ class DistillationRunner:
                 self.save_checkpoint(BEST_FILE)
             if cfg.save_interval > 0 and self.epoch % cfg.save_interval == 0:
                 self.save_checkpoint(PERIODIC_FILE.format(epoch=self.epoch))
-            per_epoch = (time.time() - t_start) / (self.epoch - start_epoch)
-            forcing = epoch < cfg.algorithm.epoch_teacher_forcing
-            self.logger.print_epoch(self.epoch, forcing, coll, loss, ev, ratio, time.time() - t0, per_epoch)
+            share = cfg.algorithm.teacher_forcing_share if epoch < cfg.algorithm.epoch_teacher_forcing else 0.0
+            per_epoch, seconds = (time.time() - t_start) / (self.epoch - start_epoch), time.time() - t0
+            self.logger.print_epoch(self.epoch, share, coll, loss, ev, ratio, seconds, per_epoch)
             if on_epoch is not None:
                 on_epoch(self.epoch)
         self.save_checkpoint(FINAL_FILE)
@@ -203,9 +204,13 @@ class DistillationRunner:
         seconds = {f"{phase}_s": value for phase, value in self.seconds.items()}
         return {**last_eval, "best_return": self.best_return, "teacher_return": self.teacher_return, **steps, **seconds}
 
-    def _evaluate_teacher(self, free: bool = False) -> None:
-        """Measure the teacher's return: its free teacher-forcing episodes when ``free`` and enough, else a rollout."""
-        t_eval = self.evaluator.free_summary(TEACHER) if free else None
+    def _evaluate_teacher(self, free: bool = False, wait: bool = False) -> None:
+        """Measure the teacher's return: its free teacher-forcing episodes when ``free`` and enough, else a rollout.
+
+        ``wait``: too few free episodes yet and teacher forcing goes on: measure nothing now.
+        """
+        if (t_eval := self.evaluator.free_summary(TEACHER) if free else None) is None and wait:
+            return
         how = f"free, from {t_eval['episodes']} teacher-forcing episodes" if t_eval else "rollout"
         t_eval = t_eval or self.evaluate("teacher")
         self.teacher_return = t_eval["mean_return"]
@@ -277,8 +282,7 @@ class DistillationRunner:
                 f" {self.student.config}."
             )
         state = dict(data["trainer_state"])
-        stream = state.pop("stream", None)
-        stream = stream if restore_env_stream else None
+        stream = state.pop("stream", None) if restore_env_stream else None  # alg.load_state_dict ignores it
         state.update(model=data["model_state_dict"], optimizer=data["optimizer_state_dict"])
         if stream is not None:
             state["hidden"] = stream["hidden"]

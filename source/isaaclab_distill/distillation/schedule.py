@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 import torch
@@ -20,6 +21,30 @@ def teacher_probability(cfg: DistillationAlgorithmCfg, epoch: int) -> float:
         return 1.0
     decayed = cfg.beta_start * cfg.beta_decay ** (epoch - cfg.epoch_teacher_forcing)
     return max(cfg.beta_min, min(1.0, decayed))
+
+
+def teacher_envs(cfg: DistillationAlgorithmCfg, num_envs: int, device: torch.device) -> torch.Tensor | None:
+    """``[N]`` flags of the envs the teacher drives during teacher forcing, ``None`` when it drives all of them.
+
+    ``ceil(teacher_forcing_share * N)`` envs evenly spaced over the env ids, so that every teacher group of a
+    multi-teacher run (contiguous blocks of envs) has its share.
+    """
+    if cfg.teacher_forcing_share >= 1.0:
+        return None
+    count = math.ceil(cfg.teacher_forcing_share * num_envs)
+    flags = torch.zeros(num_envs, dtype=torch.bool, device=device)
+    flags[torch.linspace(0, num_envs - 1, count, device=device).round().long()] = True
+    return flags
+
+
+def learning_rate(cfg: DistillationAlgorithmCfg, epoch: int, n_epochs: int) -> float:
+    """The learning rate of ``epoch`` of ``n_epochs``: constant, or a half cosine down to ``min_learning_rate``."""
+    if cfg.learning_rate_schedule == "constant" or n_epochs <= 1:
+        return cfg.learning_rate
+    progress = min(1.0, epoch / (n_epochs - 1))
+    return cfg.min_learning_rate + 0.5 * (cfg.learning_rate - cfg.min_learning_rate) * (
+        1 + math.cos(math.pi * progress)
+    )
 
 
 def minibatches(

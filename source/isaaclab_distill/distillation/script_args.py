@@ -106,6 +106,15 @@ def apply_distillation_args(args: Any, cfg: DistillationCfg, num_envs: int, max_
     for path in ("algorithm.num_updates_per_epoch", "eval_min_episodes"):
         if get_field(cfg, path) is not None and get_field(cfg, path) < 1:
             raise UserError(f"agent.{path} must be >= 1, got {get_field(cfg, path)}")
+    if not 0.0 < cfg.algorithm.teacher_forcing_share <= 1.0:
+        raise UserError(
+            f"agent.algorithm.teacher_forcing_share must be in (0, 1], got {cfg.algorithm.teacher_forcing_share}"
+        )
+    if not 0.0 <= cfg.algorithm.min_learning_rate <= cfg.algorithm.learning_rate:
+        raise UserError(
+            f"agent.algorithm.min_learning_rate must be in [0, learning_rate={cfg.algorithm.learning_rate}], got"
+            f" {cfg.algorithm.min_learning_rate}: lower it with the learning rate (the end of the cosine schedule)"
+        )
     student_class(cfg.student.class_name)  # a registered student, before the simulator starts
     # segments available after the first epoch: a minibatch larger than that can never be filled
     alg = cfg.algorithm
