@@ -3,7 +3,8 @@
 "with camera" is ``Isaac-Depth-Parkour-v0`` (ray-cast depth camera at 10 Hz + height scan), "without camera" is
 ``Isaac-Depth-Parkour-Teacher-v0`` (height scan only). Each row runs in its own process (one simulator per process).
 Columns: env build time, env-steps/s, ms per ``env.step`` of all envs, and the camera's share of the step time
-(``1 - steps/s with / steps/s without`` at the same env count).
+(``1 - steps/s with / steps/s without`` at the same env count). Then the DAgger dataset's bytes per stored transition
+of the depth student (the task's distillation config) for each ``agent.storage.image_dtype``.
 
 Example (the 256-env rows take a few minutes on a 2-core CPU)::
 
@@ -50,6 +51,7 @@ def measure(variant: str, num_envs: int, device: str, steps: int) -> dict:
     for _ in range(steps):
         env.step(actions.uniform_(-1.0, 1.0))
     step_s = time.perf_counter() - start
+    storage = storage_bytes(task, env.unwrapped.obs_buf, actions.shape[1]) if variant == "camera" else {}
     env.close()
     return {
         "variant": variant,
@@ -57,6 +59,23 @@ def measure(variant: str, num_envs: int, device: str, steps: int) -> dict:
         "build_s": build_s,
         "env_steps_per_s": num_envs * steps / step_s,
         "ms_per_step": 1000.0 * step_s / steps,
+        "storage_bytes": storage,
+    }
+
+
+def storage_bytes(task: str, obs: dict, num_actions: int) -> dict[str, int]:
+    """Bytes per transition of the depth student's DAgger dataset, per ``image_dtype`` (``EpisodeDataset``)."""
+    from isaaclab_distill.distillation.storage import EpisodeDataset
+    from isaaclab_distill.models import build_student
+    from isaaclab_distill.utils.hydra import load_task_configs
+
+    _, cfg = load_task_configs(task, "distillation_cfg_entry_point", [])
+    shapes = {group: tuple(obs[group].shape[1:]) for group in cfg.student_obs_groups}
+    student = build_student(cfg.student, shapes, num_actions)
+    hidden, num_envs = (student.hidden_shape if student.is_recurrent else None), len(obs[cfg.student_obs_groups[0]])
+    return {  # one step of every env (the per-step rollout-start flag is shared by the envs)
+        dtype: EpisodeDataset(num_envs, student.obs_shapes, num_actions, 1, "cpu", hidden, dtype).bytes_per_transition
+        for dtype in ("float32", "float16", "uint8")
     }
 
 
@@ -75,6 +94,11 @@ def print_table(rows: list[dict], args: argparse.Namespace) -> None:
             f"{r['num_envs']:>6}{r['variant']:>12}{r['build_s']:>9.1f}{r['env_steps_per_s']:>13.0f}"
             f"{r['ms_per_step']:>9.1f}{share:>14}"
         )
+    storage = next((r["storage_bytes"] for r in rows if r.get("storage_bytes")), None)
+    if storage:
+        sizes = ", ".join(f"{dtype} {size:,} B" for dtype, size in storage.items())
+        ratio = storage["float32"] / storage["uint8"]
+        print(f"DAgger dataset per stored transition (depth student): {sizes} (uint8: {ratio:.2f}x fewer than float32)")
 
 
 @cli_main
