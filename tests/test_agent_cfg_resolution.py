@@ -199,3 +199,17 @@ def test_task_whose_env_and_ppo_cfgs_are_presets_resolves():
     env_cfg, cfg = resolve("Isaac-Reorient-Cube-Shadow", "agent.n_epochs=3", "scene.num_envs=4")
     assert isinstance(cfg, DistillationCfg) and cfg.n_epochs == 3 and env_cfg.scene.num_envs == 4
     assert cfg.experiment_name == "shadow_hand"  # the PPO config's default alternative
+
+
+def test_too_few_teacher_envs_for_a_free_teacher_return_is_said_before_the_simulator(capsys):
+    from isaaclab_distill.distillation.script_args import apply_distillation_args
+
+    args = argparse.Namespace(num_episodes=None)
+    _, cfg = resolve(QUAD_TASK)
+    apply_distillation_args(args, cfg, 256, 500)  # the defaults: 32 teacher envs x 1024 steps
+    assert "warning" not in capsys.readouterr().out
+    _, cfg = resolve(QUAD_TASK)
+    apply_distillation_args(args, cfg, 64, 500)  # 8 teacher envs: fewer than eval_min_episodes = 32
+    assert (
+        "teacher forcing on 8 envs for 1024 steps may give fewer than eval_min_episodes=32" in capsys.readouterr().out
+    )

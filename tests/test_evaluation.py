@@ -11,7 +11,14 @@ from helpers.toy import OffsetTeacherModel, PointEnv, small_cfg
 from isaaclab_distill.distillation import DistillationRunner, Teacher
 from isaaclab_distill.distillation.evaluation import FreeEvaluation
 from isaaclab_distill.distillation.rollout import StudentPolicy, TeacherGroupsPolicy, rollout
-from isaaclab_distill.distillation.schedule import MIXED, STUDENT, TEACHER, learning_rate, teacher_envs
+from isaaclab_distill.distillation.schedule import (
+    MIXED,
+    STUDENT,
+    TEACHER,
+    learning_rate,
+    teacher_envs,
+    teacher_probability,
+)
 from isaaclab_distill.models import StudentCfg, build_student
 
 torch.set_num_threads(1)
@@ -112,7 +119,6 @@ def test_bounded_update_takes_exactly_num_updates_per_epoch_steps(tmp_path):
 
 def test_teacher_forcing_on_a_share_of_the_envs_gives_the_teacher_return_and_student_data(tmp_path):
     teacher = Teacher(OffsetTeacherModel([0.2, -0.1]))
-    student = build_student(StudentCfg(class_name="mlp", hidden_dims=[16]), 2, 2)
     student = build_student(StudentCfg(class_name="mlp", hidden_dims=[16], obs_normalization=False), 2, 2)
     cfg = frozen_cfg(
         epoch_teacher_forcing=4, teacher_forcing_share=0.5
@@ -149,3 +155,34 @@ def test_cosine_learning_rate_runs_from_the_first_to_the_last_epoch():
     assert teacher_envs(cfg, 6, torch.device("cpu")).tolist() == [True, False, False, False, False, True]
     cfg.teacher_forcing_share = 0.125  # 32 of 256, one in 8: each half (a teacher group of two) has 16
     assert teacher_envs(cfg, 256, torch.device("cpu")).view(2, 128).sum(1).tolist() == [16, 16]
+
+
+def test_the_teacher_return_waits_for_enough_teacher_episodes_during_teacher_forcing():
+    """Evaluations during teacher forcing do not roll the teacher out while its free episodes are too few."""
+    teacher = Teacher(OffsetTeacherModel([0.2, -0.1]))
+    student = build_student(StudentCfg(class_name="mlp", hidden_dims=[16]), 2, 2)
+    cfg = frozen_cfg(epoch_teacher_forcing=3, teacher_forcing_share=0.5)  # teacher envs 0, 2, 5
+    cfg.n_epochs, cfg.eval_interval, cfg.eval_min_episodes = 3, 1, 3  # whole teacher episodes end at steps 9, 13, 15
+    runner = DistillationRunner(phased_env(), teacher, student, cfg, "")
+    runner.save_checkpoint = lambda name: name
+    result = runner.learn()
+    twin, policy = phased_env(), TeacherGroupsPolicy(lambda obs, dones: teacher.act(obs, dones, True))
+    explicit, _ = rollout(twin, policy, 15, fresh_start=False)
+    forced = torch.tensor([True, False, True, False, False, True])
+    on_teacher_envs = explicit.returns[forced[explicit.env_ids]]
+    assert len(on_teacher_envs) == 3 and result["teacher_return"] == pytest.approx(on_teacher_envs.mean().item())
+    assert result["evaluation_env_steps"] == 0  # no teacher rollout at epochs 1 and 2 (0 and 1 whole episodes)
+
+
+def test_the_update_uses_the_scheduled_learning_rate_and_beta_stays_within_the_share():
+    cfg = small_cfg(learning_rate=1e-2, learning_rate_schedule="cosine", min_learning_rate=1e-3)
+    student = build_student(StudentCfg(class_name="mlp", hidden_dims=[16]), 2, 2)
+    runner = DistillationRunner(PointEnv(), Teacher(OffsetTeacherModel([0.0, 0.0])), student, cfg, "")
+    runner.collect(0)
+    for epoch in (2, 0):  # of n_epochs = 3
+        runner.update(epoch)
+        assert runner.alg.optimizer.param_groups[0]["lr"] == pytest.approx(learning_rate(cfg.algorithm, epoch, 3))
+    assert runner.alg.optimizer.param_groups[0]["lr"] == pytest.approx(1e-2)
+    # After teacher forcing on half of the envs the teacher never takes back more (beta_start 1 is capped)
+    algo = small_cfg(epoch_teacher_forcing=2, teacher_forcing_share=0.5, beta_start=1.0, beta_decay=0.5).algorithm
+    assert [teacher_probability(algo, epoch) for epoch in range(5)] == [0.5, 0.5, 0.5, 0.5, 0.25]

@@ -188,8 +188,8 @@ class DistillationAlgorithm:
         # Who drives each env ([N], for the free evaluation): a deterministic teacher, the student on raw inputs
         teacher = TEACHER if self.cfg.algorithm.teacher_deterministic else MIXED
         student = MIXED if self.cfg.multi_teacher.position_offset_correction else STUDENT
-        forced = self._teacher_envs if r["forcing"] else None  # [N] teacher forcing on a share of the envs
-        if r["beta"] >= 1.0 and forced is None:  # teacher forcing; a recurrent student still follows the episode
+        forced = self._teacher_envs if r["forcing"] else None  # [N] teacher forcing on a share of the envs (beta)
+        if r["beta"] >= 1.0:  # teacher forcing on every env; a recurrent student still follows the episode
             actions, h_next = t_act, (self.student(s_obs, h)[1] if self.student.is_recurrent else None)
             self.driver = torch.full((n,), teacher, dtype=torch.int8, device=self.device)
         else:

@@ -58,19 +58,30 @@ def raw_step_rate(env: Any, steps: int, seed: int) -> float:
     return steps * env.num_envs / (time.perf_counter() - start)
 
 
-def replay_step_rate(env: Any, actions: list[torch.Tensor], seed: int) -> float:
+def replay_step_rate(env: Any, actions: list[torch.Tensor], seed: int, timers: torch.Tensor | None) -> float:
     """Env steps per second of ``env.step`` alone, replaying recorded ``actions`` (``[N, A]`` each) from ``seed``.
 
-    The reference of the collection overhead: the same env stream and the same actions as the collection that
-    recorded them (the same resets, crashes and contacts), without the teacher, the student and the storage.
+    The reference of the collection overhead: the same seeded reset, episode timers (``timers``: the
+    ``episode_length_buf`` at the first recorded step) and actions as the collection that recorded them (the same
+    resets, crashes and contacts), without the teacher, the student and the storage.
     """
     reset_env(env, seed)
+    if timers is not None:
+        env.episode_length_buf = timers.clone()
     with torch.no_grad():
         env.step(actions[0])  # first step outside the clock
+        synchronize(env)
         start = time.perf_counter()
         for step_actions in actions[1:]:
             env.step(step_actions)
+        synchronize(env)
     return (len(actions) - 1) * env.num_envs / (time.perf_counter() - start)
+
+
+def synchronize(env: Any) -> None:
+    """Wait for the env device's queued work (a no-op on CPU), so that a clock reads finished steps."""
+    if torch.device(env.device).type == "cuda":
+        torch.cuda.synchronize(env.device)
 
 
 class Snapshots:
@@ -116,15 +127,26 @@ def run_ours(env: Any, cfg: Any, teacher: Teacher, student: Any, snapshot_epochs
             return step(*args, **kwargs)
 
         runner.alg.optimizer.step = counted_step
-        recorded: list[torch.Tensor] = []  # the actions of the first two epochs' env steps, for replay_step_rate
-        env_step = env.step
+        # the first two collection epochs' actions and the episode timers they started from, for replay_step_rate
+        recorded: list[torch.Tensor] = []
+        timers: list[torch.Tensor] = []
+        env_step, collect, own_step = env.step, runner.collect, vars(env).get("step")
+
+        def recording_collect(epoch: int) -> dict:
+            env.step = recording_step  # only collection steps are recorded, not an evaluation rollout's
+            try:
+                return collect(epoch)
+            finally:
+                env.step = env_step
 
         def recording_step(actions: torch.Tensor) -> Any:
+            if not recorded and hasattr(env, "episode_length_buf"):
+                timers.append(env.episode_length_buf.clone())
             if len(recorded) < 2 * cfg.num_steps_per_env:
                 recorded.append(actions.clone())
             return env_step(actions)
 
-        env.step = recording_step
+        runner.collect = recording_collect
         snaps = Snapshots()
 
         def on_epoch(epoch: int) -> None:
@@ -134,10 +156,11 @@ def run_ours(env: Any, cfg: Any, teacher: Teacher, student: Any, snapshot_epochs
         try:
             result = runner.learn(on_epoch)
         finally:
-            del env.step  # the class's method again
+            if own_step is None:
+                vars(env).pop("step", None)  # the class's method again
         wall_s = time.perf_counter() - snaps.start - snaps.paused
         collect_rate = result["collection_env_steps"] / result["collect_s"]
-        replay_rate = replay_step_rate(env, recorded, seed)
+        replay_rate = replay_step_rate(env, recorded, seed, timers[0] if timers else None)
     transitions = cfg.algorithm.batch_size * cfg.algorithm.sequence_length  # per minibatch (before padding)
     return {
         "wall_s": wall_s,

@@ -95,7 +95,8 @@ class DistillationAlgorithmCfg:
     was at 0.94 after 20 epochs). Each teacher env gives one counted episode within twice the episode length."""
 
     beta_start: float = 1.0
-    """Probability that the teacher acts (per env, per step) at the first DAgger epoch."""
+    """Probability that the teacher acts (per env, per step) at the first DAgger epoch (at most
+    ``teacher_forcing_share``)."""
 
     beta_decay: float = 0.9
     """Per-epoch multiplicative decay of beta after teacher forcing: ``beta = beta_start * beta_decay**(e - e_tf)``."""

@@ -16,18 +16,22 @@ corrected inputs), the deterministic student on its raw inputs, the deterministi
 
 
 def teacher_probability(cfg: DistillationAlgorithmCfg, epoch: int) -> float:
-    """Probability that the teacher acts at ``epoch``: 1 during teacher forcing, then an exponential decay."""
+    """The teacher's share of the env steps at ``epoch`` (beta).
+
+    ``teacher_forcing_share`` during teacher forcing (1: behaviour cloning), then an exponential decay from
+    ``beta_start``, never above that share (the teacher does not take back envs the student already drove).
+    """
     if epoch < cfg.epoch_teacher_forcing:
-        return 1.0
+        return cfg.teacher_forcing_share
     decayed = cfg.beta_start * cfg.beta_decay ** (epoch - cfg.epoch_teacher_forcing)
-    return max(cfg.beta_min, min(1.0, decayed))
+    return max(cfg.beta_min, min(cfg.teacher_forcing_share, decayed))
 
 
 def teacher_envs(cfg: DistillationAlgorithmCfg, num_envs: int, device: torch.device) -> torch.Tensor | None:
     """``[N]`` flags of the envs the teacher drives during teacher forcing, ``None`` when it drives all of them.
 
     ``ceil(teacher_forcing_share * N)`` envs evenly spaced over the env ids, so that every teacher group of a
-    multi-teacher run (contiguous blocks of envs) has its share.
+    multi-teacher run has its share when the groups are contiguous blocks of envs (the default ``env_teacher_ids``).
     """
     if cfg.teacher_forcing_share >= 1.0:
         return None

@@ -110,12 +110,14 @@ def apply_distillation_args(args: Any, cfg: DistillationCfg, num_envs: int, max_
         raise UserError(
             f"agent.algorithm.teacher_forcing_share must be in (0, 1], got {cfg.algorithm.teacher_forcing_share}"
         )
-    if not 0.0 <= cfg.algorithm.min_learning_rate <= cfg.algorithm.learning_rate:
+    cosine = cfg.algorithm.learning_rate_schedule == "cosine"
+    if cosine and not 0.0 <= cfg.algorithm.min_learning_rate <= cfg.algorithm.learning_rate:
         raise UserError(
             f"agent.algorithm.min_learning_rate must be in [0, learning_rate={cfg.algorithm.learning_rate}], got"
             f" {cfg.algorithm.min_learning_rate}: lower it with the learning rate (the end of the cosine schedule)"
         )
     student_class(cfg.student.class_name)  # a registered student, before the simulator starts
+    warn_teacher_rollout(cfg, num_envs, max_episode_steps)
     # segments available after the first epoch: a minibatch larger than that can never be filled
     alg = cfg.algorithm
     segments = num_envs * math.ceil(cfg.num_steps_per_env / alg.sequence_length)
@@ -127,3 +129,30 @@ def apply_distillation_args(args: Any, cfg: DistillationCfg, num_envs: int, max_
         )
     if cfg.storage.max_dataset_steps < num_envs * cfg.num_steps_per_env:
         cfg.storage.max_dataset_steps = num_envs * cfg.num_steps_per_env
+
+
+def warn_teacher_rollout(cfg: DistillationCfg, num_envs: int, max_episode_steps: int) -> None:
+    """Say so when teacher forcing on ``teacher_forcing_share`` of the envs cannot give the teacher's return for free.
+
+    Each teacher env needs up to two episode lengths for one whole episode (the one running at the start is cut);
+    with too few, the runner measures the teacher by a rollout of up to ``eval_steps`` steps when forcing ends.
+    """
+    alg = cfg.algorithm
+    if (
+        alg.teacher_forcing_share >= 1.0
+        or cfg.eval_mode != "collection"
+        or cfg.multi_teacher.position_offset_correction
+    ):
+        return
+    teacher_envs, steps = (
+        math.ceil(alg.teacher_forcing_share * num_envs),
+        alg.epoch_teacher_forcing * cfg.num_steps_per_env,
+    )
+    if teacher_envs < cfg.eval_min_episodes or steps < 2 * max_episode_steps:
+        print(
+            f"[distill] warning: teacher forcing on {teacher_envs} envs for {steps} steps may give fewer than"
+            f" eval_min_episodes={cfg.eval_min_episodes} whole teacher episodes (each takes up to"
+            f" {2 * max_episode_steps} steps): the teacher's return may then need a rollout; raise"
+            " agent.algorithm.teacher_forcing_share or epoch_teacher_forcing (per rank: more ranks give more episodes)",
+            flush=True,
+        )
