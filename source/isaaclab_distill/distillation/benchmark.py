@@ -114,7 +114,8 @@ def run_ours(env: Any, cfg: Any, teacher: Teacher, student: Any, snapshot_epochs
     """``DistillationRunner.learn`` as ``scripts/distillation.py`` runs it, a snapshot every ``snapshot_epochs``.
 
     Returns wall time, env steps, collection and update rates, the rate of ``env.step`` alone replaying the actions of
-    the first two epochs (:func:`replay_step_rate`), the evaluation's share of env steps and the snapshots.
+    the first two epochs (:func:`replay_step_rate`) and the collection's overhead over it on those very steps, the
+    evaluation's share of env steps and the snapshots.
     """
     reset_env(env, seed)
     per_epoch = env.num_envs * cfg.num_steps_per_env
@@ -132,12 +133,18 @@ def run_ours(env: Any, cfg: Any, teacher: Teacher, student: Any, snapshot_epochs
         timers: list[torch.Tensor] = []
         env_step, collect, own_step = env.step, runner.collect, vars(env).get("step")
 
+        first_collect_s = [0.0, 0]  # seconds and count of the recorded collection rollouts
+
         def recording_collect(epoch: int) -> dict:
             env.step = recording_step  # only collection steps are recorded, not an evaluation rollout's
+            start = time.perf_counter()
             try:
                 return collect(epoch)
             finally:
                 env.step = env_step
+                if first_collect_s[1] < 2:
+                    first_collect_s[0] += time.perf_counter() - start
+                    first_collect_s[1] += 1
 
         def recording_step(actions: torch.Tensor) -> Any:
             if not recorded and hasattr(env, "episode_length_buf"):
@@ -161,12 +168,14 @@ def run_ours(env: Any, cfg: Any, teacher: Teacher, student: Any, snapshot_epochs
         wall_s = time.perf_counter() - snaps.start - snaps.paused
         collect_rate = result["collection_env_steps"] / result["collect_s"]
         replay_rate = replay_step_rate(env, recorded, seed, timers[0] if timers else None)
+        recorded_rate = len(recorded) * env.num_envs / first_collect_s[0]  # the same steps, collected
     transitions = cfg.algorithm.batch_size * cfg.algorithm.sequence_length  # per minibatch (before padding)
     return {
         "wall_s": wall_s,
         "env_steps": result["collection_env_steps"] + result["evaluation_env_steps"],
         "collection_rate": collect_rate,
         "replay_rate": replay_rate,  # env.step alone, the same actions
+        "overhead": replay_rate / recorded_rate - 1,  # of the collection over env.step, on the same steps
         "update_rate": minibatches[0] * transitions / result["update_s"],
         "evaluation_share": result["evaluation_share"],
         "own_ratio": result.get("mean_return", math.nan) / result["teacher_return"],  # its last own evaluation
