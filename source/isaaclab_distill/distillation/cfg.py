@@ -51,8 +51,8 @@ class DistillationAlgorithmCfg:
 
     learning_rate_schedule: Literal["constant", "cosine"] = "constant"
     """``"cosine"``: the learning rate follows a half cosine from ``learning_rate`` at the first epoch to
-    ``min_learning_rate`` at the last (``n_epochs``), so the last students of a run differ little and the free
-    evaluation of its last epochs measures the final student (see :mod:`.evaluation`)."""
+    ``min_learning_rate`` at the last (``n_epochs``), so the last students of a run differ less (the free evaluation
+    of the last epochs averages them; it is not a measurement of the final student, see :mod:`.evaluation`)."""
 
     min_learning_rate: float = 0.0
     """Learning rate of the last epoch under the ``"cosine"`` schedule."""

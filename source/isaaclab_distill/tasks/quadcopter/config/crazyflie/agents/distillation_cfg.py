@@ -19,10 +19,10 @@ class QuadcopterDistillationCfg(DistillationCfg):
     # DAgger from the first epoch: the student drives 7/8 of the envs at once (10 epochs of BC on all envs left a
     # student at 0.06 of the teacher's return when it took over). The teacher drives the first 1/8 for 16 epochs:
     # their ~34 whole episodes give its return for free. 40 minibatches of 256 x 16 steps per epoch keep the update
-    # flat while the dataset grows; the cosine learning rate makes the last students alike, so the free evaluation
-    # of the last epochs measures the final student (within ~1 %: 126.9 free vs 126.3 / 125.5 by two rollouts).
-    # Measured 2026-12-03 (2-core CPU): the script's whole run 97.5 s, 0.975-1.0 of the teacher's return (the earlier
-    # schedule: 0.976 in 230 s), no env step spent on evaluation
+    # flat while the dataset grows; the cosine learning rate makes the last students alike. The free evaluation of the
+    # last epochs is NOT exact: 126.9 free vs 126.3 / 125.5 by rollouts of final_student.pt in one run, 124.6 vs 116.9
+    # in another (use final_evaluation=rollout for the exact number, +128k env steps). Measured 2026-12-03 (2-core
+    # CPU): the script's whole run 97.5-119 s; rollouts of the final student 0.92-1.0 of the teacher's return
     algorithm = DistillationAlgorithmCfg(
         batch_size=256,
         sequence_length=16,
