@@ -44,7 +44,7 @@ class EpochLogger:
     def print_epoch(
         self,
         epoch: int,
-        teacher_forcing: float,
+        teacher_forcing: bool,
         coll: dict[str, float],
         loss: float,
         ev: dict[str, float] | None,
@@ -54,13 +54,14 @@ class EpochLogger:
     ) -> None:
         """One line: epoch, mode, loss, collection and evaluation return, ratio, throughput, ETA.
 
-        ``teacher_forcing``: the share of the envs the teacher drives this epoch (0: none, DAgger).
+        ``teacher_forcing``: a teacher-forcing epoch; ``coll["beta"]`` is then the share of the envs the teacher drives.
         """
         if not self.console:
             return
         eta = seconds_per_epoch * (self.n_epochs - epoch)
-        mode = "BC" if teacher_forcing >= 1 else f"DAgger b={coll['beta']:.2f}"
-        mode = f"BC {teacher_forcing:.0%} + DAgger" if 0 < teacher_forcing < 1 else mode
+        mode = f"DAgger b={coll['beta']:.2f}"
+        if teacher_forcing:  # on every env (BC), or on beta's share of them
+            mode = "BC" if coll["beta"] >= 1 else f"BC {coll['beta']:.0%} + DAgger"
         ev_txt = "eval -"
         if ev is not None:
             free = f" (free, {int(ev['episodes'])} ep)" if ev.get("free") else ""

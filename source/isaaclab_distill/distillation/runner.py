@@ -189,9 +189,9 @@ class DistillationRunner:
                 self.save_checkpoint(BEST_FILE)
             if cfg.save_interval > 0 and self.epoch % cfg.save_interval == 0:
                 self.save_checkpoint(PERIODIC_FILE.format(epoch=self.epoch))
-            share = cfg.algorithm.teacher_forcing_share if epoch < cfg.algorithm.epoch_teacher_forcing else 0.0
+            forcing = epoch < cfg.algorithm.epoch_teacher_forcing
             per_epoch, seconds = (time.time() - t_start) / (self.epoch - start_epoch), time.time() - t0
-            self.logger.print_epoch(self.epoch, share, coll, loss, ev, ratio, seconds, per_epoch)
+            self.logger.print_epoch(self.epoch, forcing, coll, loss, ev, ratio, seconds, per_epoch)
             if on_epoch is not None:
                 on_epoch(self.epoch)
         self.save_checkpoint(FINAL_FILE)
