@@ -15,6 +15,8 @@ Where and why this differs from rsl_rl's ``Distillation`` (``rsl_rl/algorithms/d
   every step stores the student's hidden state of collection time, so segments are independent and shuffled.
 - Teachers. rsl_rl has one teacher. Here a list of teachers, each labelling its env group (``env_teacher_ids``), with
   ``worst_k`` selection and RAPTOR-style steady-state position offset correction.
+- Final student. rsl_rl's is its last student. Here it can be the weight average of the last epochs' students
+  (``average_last_epochs``, :mod:`.averaging`).
 
 Use (the runner's rollout, as rsl_rl's runners drive ``alg.act`` / ``alg.process_env_step``)::
 
@@ -41,12 +43,13 @@ from tensordict import TensorDict
 from ..models import MLPStudent, reset_hidden
 from ..models.observations import select_groups
 from ..utils.distributed import Distributed
+from .averaging import WeightAverage
 from .cfg import DistillationCfg
 from .errors import DistillationError
 from .losses import sequence_loss
 from .schedule import MIXED, STUDENT, TEACHER, learning_rate, minibatches, teacher_envs, teacher_probability
 from .storage import EpisodeDataset
-from .teacher import Teacher, teacher_groups
+from .teacher import Teacher, group_means, offset_columns, teacher_groups, worst_groups
 
 
 class DistillationAlgorithm:
@@ -82,7 +85,6 @@ class DistillationAlgorithm:
             raise DistillationError("At least one teacher is required.")
         # Env -> teacher map [N] and the env ids of each teacher group
         self.env_teacher_ids, self.teacher_env_ids = teacher_groups(env_teacher_ids, n, n_t, self.device)
-
         capacity, image = cfg.storage.max_dataset_steps // n, cfg.storage.image_dtype  # storage of max_dataset_steps
         if capacity < cfg.num_steps_per_env:
             raise DistillationError(
@@ -100,15 +102,15 @@ class DistillationAlgorithm:
 
         # Learner state beyond the weights: per-teacher student returns (worst_k), teacher position offsets
         self.student_group_returns = torch.full((n_t,), math.nan)
-        a, b = cfg.multi_teacher.position_obs_slice
-        group, shape = cfg.student_obs_groups[0], student.obs_shapes.get(cfg.student_obs_groups[0], ())
-        if cfg.multi_teacher.position_offset_correction and not (len(shape) == 1 and 0 <= a < b <= shape[0]):
-            raise DistillationError(f"position_obs_slice {(a, b)} is not a column range of group '{group}' {shape}.")
-        self.position_offsets = torch.zeros(n_t, max(b - a, 0), device=self.device)  # [n_teachers, P]
+        first = cfg.student_obs_groups[0]  # the group of the position slice: [n_teachers, P] offsets
+        self.position_offsets = offset_columns(cfg.multi_teacher, first, student.obs_shapes, n_t, self.device)
         self.hidden = student.initial_hidden(n)  # [K, N, H] student state of the running episodes (None: MLP)
         self._rollout: dict[str, Any] = {}
         self.driver = torch.full((n,), MIXED, dtype=torch.int8, device=self.device)  # [N] of the last act()
         self._teacher_envs = teacher_envs(cfg.algorithm, n, self.device)  # [N] driven in teacher forcing (None: all)
+        self.average = WeightAverage(cfg.algorithm.average_last_epochs, cfg.n_epochs)
+
+    final_student = property(lambda self: self.average.final(self.student), doc="The student a run ends with.")
 
     def init_student_from_teacher(self) -> dict[str, list[str]]:
         """Start the student from the first teacher's weights (:meth:`MLPStudent.init_from_teacher`)."""
@@ -141,25 +143,14 @@ class DistillationAlgorithm:
 
     def active_envs(self) -> torch.Tensor:
         """``[N]`` bool: envs whose teacher is selected this epoch ('all' or the k worst student groups)."""
-        mt = self.cfg.multi_teacher
-        if len(self.teachers) == 1 or mt.selection == "all" or bool(self.student_group_returns.isnan().all()):
-            return torch.ones(self.num_envs, dtype=torch.bool, device=self.device)
-        returns = torch.nan_to_num(self.student_group_returns, nan=-math.inf)  # no finished episode counts as worst
-        worst = torch.argsort(returns)[: max(1, min(mt.k, len(self.teachers)))]
-        active = torch.zeros(len(self.teachers), dtype=torch.bool).index_fill_(0, worst, True)
-        return active.to(self.device)[self.env_teacher_ids]
+        mt, returns = self.cfg.multi_teacher, self.student_group_returns
+        k = len(self.teachers) if mt.selection == "all" else mt.k
+        return worst_groups(returns, k, self.env_teacher_ids)
 
     def record_student_returns(self, env_ids: torch.Tensor, returns: torch.Tensor, counts: torch.Tensor | None = None):
-        """Per-teacher-group mean return of a student evaluation, for worst_k.
-
-        ``returns[E]`` of envs ``env_ids[E]``, each the sum of ``counts[E]`` episodes (default one each).
-        """
-        n_t, groups = len(self.teachers), self.env_teacher_ids[env_ids]
-        counts = torch.ones_like(returns) if counts is None else counts
-        group_sum = torch.zeros(n_t, device=self.device).index_add_(0, groups, returns)
-        group_cnt = torch.zeros(n_t, device=self.device).index_add_(0, groups, counts)
-        self.ranks.all_reduce_sum(group_sum), self.ranks.all_reduce_sum(group_cnt)  # every rank picks the same worst
-        self.student_group_returns = (group_sum / group_cnt).cpu()  # NaN where a group has no episode
+        """worst_k's per-teacher-group return: ``returns[E]`` of envs ``env_ids[E]``, sums of ``counts[E]`` episodes."""
+        ids = self.env_teacher_ids[env_ids]
+        self.student_group_returns = group_means(ids, returns, counts, len(self.teachers), self.ranks).cpu()
 
     def start_rollout(self, epoch: int) -> float:
         """Prepare a collection rollout of ``epoch``; returns its beta."""
@@ -266,18 +257,22 @@ class DistillationAlgorithm:
             self.optimizer.step()
             total += weighted / valid_all
             count += 1
+        self.average.update(epoch, self.student)
         return total / count if count else math.nan
 
     # ------------------------------------------------------------------ state
-    def state_dict(self, include_data: bool = False) -> dict[str, Any]:
-        """The learner state as tensors and plain values; ``include_data`` adds the dataset and the hidden state."""
+    def state_dict(self, include_data: bool = False, final: bool = False) -> dict[str, Any]:
+        """The learner state; ``include_data``: + dataset, hidden state; ``final``: ``model`` is the final student."""
         state: dict[str, Any] = {
-            "model": self.student.state_dict(),
+            "model": (self.final_student if final else self.student).state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "student_group_returns": self.student_group_returns.clone(),
             "position_offsets": self.position_offsets.detach().cpu().clone(),
             "env_teacher_ids": self.env_teacher_ids.cpu().clone(),
         }
+        if self.average.active:
+            other = ("trained_model", self.student) if final else ("average_model", self.final_student)
+            state[other[0]], state["n_averaged"] = other[1].state_dict(), self.average.state_dict()
         if include_data:
             state["dataset"], state["hidden"] = self.dataset.state_dict(), self.hidden
         return state
@@ -288,7 +283,10 @@ class DistillationAlgorithm:
         Raises:
             RuntimeError, ValueError, KeyError: Weights, optimizer or dataset do not fit this learner.
         """
-        self.student.load_state_dict(state["model"])
+        final = "trained_model" in state  # a final checkpoint: model holds the average
+        self.student.load_state_dict(state["trained_model" if final else "model"])
+        average = state["model"] if final else state.get("average_model")
+        self.average.load_state_dict(int(state.get("n_averaged", 0)), average, self.student)
         if state.get("optimizer") is not None:
             self.optimizer.load_state_dict(state["optimizer"])
         if "dataset" in state:

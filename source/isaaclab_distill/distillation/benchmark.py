@@ -157,8 +157,8 @@ def run_ours(env: Any, cfg: Any, teacher: Teacher, student: Any, snapshot_epochs
         snaps = Snapshots()
 
         def on_epoch(epoch: int) -> None:
-            if epoch % snapshot_epochs == 0 or epoch == cfg.n_epochs:
-                snaps.take(student, epoch * per_epoch)
+            if epoch % snapshot_epochs == 0 or epoch == cfg.n_epochs:  # the last: the run's final student
+                snaps.take(runner.alg.final_student if epoch == cfg.n_epochs else student, epoch * per_epoch)
 
         try:
             result = runner.learn(on_epoch)

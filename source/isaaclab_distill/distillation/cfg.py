@@ -57,6 +57,11 @@ class DistillationAlgorithmCfg:
     min_learning_rate: float = 0.0
     """Learning rate of the last epoch under the ``"cosine"`` schedule."""
 
+    average_last_epochs: int = 0
+    """The run's final student (``final_student.pt``, the final evaluation) is the uniform average of the students
+    after each of the last ``average_last_epochs`` updates (all of them in a shorter run; stochastic weight
+    averaging, :mod:`.averaging`); the trained student still drives the collection. 0: the last student."""
+
     optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = "adam"
     """Optimizer, by rsl_rl's name (``rsl_rl.utils.resolve_optimizer``)."""
 
@@ -174,7 +179,8 @@ class DistillationCfg:
     """The last epoch's evaluation, the run's result: ``"rollout"`` measures the final student itself (on an env
     with ``reset()`` every env restarts and flies one episode: ``max_episode_length`` steps); ``"collection"`` takes
     the free window as the other evaluations do (no env step, but its episodes were flown by the students of the
-    window's epochs, a lagging number)."""
+    window's epochs, a lagging number; with ``algorithm.average_last_epochs`` the final student is their weight
+    average)."""
 
     eval_min_episodes: int = 32
     """Fewest free episodes (all ranks) that make an evaluation in ``"collection"`` mode."""

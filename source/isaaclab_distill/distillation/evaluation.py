@@ -175,7 +175,7 @@ class Evaluator:
         if policy == "teacher":
             actor = TeacherGroupsPolicy(lambda obs, dones: alg.teacher_actions(obs, dones, deterministic=True))
         else:
-            actor = StudentPolicy(alg.student)
+            actor = StudentPolicy(alg.final_student if fresh else alg.student)  # fresh: the run's end
         correct = policy == "teacher" and self.cfg.multi_teacher.position_offset_correction
         meter = PositionOffsetMeter(alg) if correct else None
         result, obs = rollout(

@@ -116,8 +116,7 @@ class DistillationRunner:
         self.check_interrupt()
         self._check_obs(obs, "env.step", rewards)
 
-    # ------------------------------------------------------------------ the three phases
-    @torch.no_grad()
+    @torch.no_grad()  # ------------------------------------------------------------ the three phases
     def collect(self, epoch: int) -> dict[str, float]:
         """Roll out ``num_steps_per_env`` steps with the algorithm acting and storing; returns collection stats."""
         beta = self.alg.start_rollout(epoch)
@@ -157,7 +156,8 @@ class DistillationRunner:
         Returns the last evaluation, the best and the teacher's return, env steps by purpose and seconds by phase.
         """
         cfg = self.cfg
-        self.ranks.broadcast_module(self.alg.student)  # every rank starts from rank 0's weights and statistics
+        for network in dict.fromkeys((self.alg.student, self.alg.final_student)):  # every rank: rank 0's weights
+            self.ranks.broadcast_module(network)
         if math.isnan(self.teacher_return) and not self.evaluator.free_teacher(self.epoch):
             self._evaluate_teacher()
         last_eval: dict[str, float] = {}
@@ -242,11 +242,11 @@ class DistillationRunner:
         """
         if not self.ranks.is_main:
             return os.path.join(self.log_dir, name)
-        state = self.alg.state_dict(include_data=self.cfg.checkpoint_dataset)
-        trainer_state = {k: state[k] for k in ("student_group_returns", "position_offsets", "env_teacher_ids")}
+        final = name == FINAL_FILE  # the final student: the weight average of the last epochs (average_last_epochs)
+        state = self.alg.state_dict(include_data=self.cfg.checkpoint_dataset, final=final)
+        trainer_state = {k: v for k, v in state.items() if k not in ("model", "optimizer", "hidden")}  # + dataset
         trainer_state["teacher_return"] = float(self.teacher_return)
         if self.cfg.checkpoint_dataset:
-            trainer_state["dataset"] = state["dataset"]
             trainer_state["stream"] = {
                 "hidden": state["hidden"],
                 "episode_return": self.episodes.returns,
@@ -255,7 +255,7 @@ class DistillationRunner:
             }
         return save_checkpoint(
             os.path.join(self.log_dir, name),
-            student=self.alg.student,
+            student=self.alg.final_student if final else self.alg.student,
             optimizer=self.alg.optimizer,
             epoch=self.epoch,
             best_return=self.best_return,

@@ -116,6 +116,8 @@ def apply_distillation_args(args: Any, cfg: DistillationCfg, num_envs: int, max_
             f"agent.algorithm.min_learning_rate must be in [0, learning_rate={cfg.algorithm.learning_rate}], got"
             f" {cfg.algorithm.min_learning_rate}: lower it with the learning rate (the end of the cosine schedule)"
         )
+    if cfg.algorithm.average_last_epochs < 0:
+        raise UserError(f"agent.algorithm.average_last_epochs must be >= 0, got {cfg.algorithm.average_last_epochs}")
     student_class(cfg.student.class_name)  # a registered student, before the simulator starts
     warn_teacher_rollout(cfg, num_envs, max_episode_steps)
     # segments available after the first epoch: a minibatch larger than that can never be filled

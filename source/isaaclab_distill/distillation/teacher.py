@@ -15,6 +15,7 @@ passes its own objects), which the safe unpickler accepts; a checkpoint with oth
 from __future__ import annotations
 
 import copy
+import math
 import os
 from typing import Any
 
@@ -23,6 +24,8 @@ import torch.nn as nn
 from rsl_rl.utils import resolve_class, resolve_obs_groups
 from tensordict import TensorDict
 
+from ..utils.distributed import Distributed
+from .cfg import MultiTeacherCfg
 from .checkpoint import load_checkpoint
 from .errors import DistillationError, TeacherLoadError
 
@@ -211,3 +214,47 @@ def teacher_groups(
     if any(group.numel() == 0 for group in groups):
         raise DistillationError("Every teacher needs at least one env (check env_teacher_ids).")
     return ids, groups
+
+
+def group_means(
+    groups: torch.Tensor, returns: torch.Tensor, counts: torch.Tensor | None, num_teachers: int, ranks: Distributed
+) -> torch.Tensor:
+    """``[num_teachers]`` mean return per teacher group over all ranks (NaN where a group has no episode).
+
+    ``returns[E]`` of envs in teacher groups ``groups[E]``, each the sum of ``counts[E]`` episodes (default one);
+    ``ranks``: the ``torchrun`` job; the sums are over all ranks, so that every rank picks the same worst groups.
+    """
+    counts = torch.ones_like(returns) if counts is None else counts
+    group_sum = torch.zeros(num_teachers, device=returns.device).index_add_(0, groups, returns)
+    group_cnt = torch.zeros(num_teachers, device=returns.device).index_add_(0, groups, counts)
+    ranks.all_reduce_sum(group_sum), ranks.all_reduce_sum(group_cnt)
+    return group_sum / group_cnt
+
+
+def worst_groups(group_returns: torch.Tensor, k: int, env_teacher_ids: torch.Tensor) -> torch.Tensor:
+    """``[N]`` flags of the envs of the ``k`` teacher groups with the lowest student return (worst_k selection).
+
+    Every env is flagged when ``k`` covers all groups or no group has a return yet; a group without a return
+    (NaN: no finished episode) counts as the worst.
+    """
+    n_t = len(group_returns)
+    if k >= n_t or bool(group_returns.isnan().all()):
+        return torch.ones_like(env_teacher_ids, dtype=torch.bool)
+    worst = torch.argsort(torch.nan_to_num(group_returns, nan=-math.inf))[: max(1, k)]
+    active = torch.zeros(n_t, dtype=torch.bool).index_fill_(0, worst, True)
+    return active.to(env_teacher_ids.device)[env_teacher_ids]
+
+
+def offset_columns(
+    cfg: MultiTeacherCfg, group: str, obs_shapes: dict[str, tuple], num_teachers: int, device: torch.device
+) -> torch.Tensor:
+    """``[num_teachers, P]`` zero position offsets of the ``position_obs_slice`` columns of the student's ``group``.
+
+    Raises:
+        DistillationError: With ``position_offset_correction``, a slice that is not a column range of ``group``.
+    """
+    a, b = cfg.position_obs_slice
+    shape = tuple(obs_shapes.get(group, ()))
+    if cfg.position_offset_correction and not (len(shape) == 1 and 0 <= a < b <= shape[0]):
+        raise DistillationError(f"position_obs_slice {(a, b)} is not a column range of group '{group}' {shape}.")
+    return torch.zeros(num_teachers, max(b - a, 0), device=device)
