@@ -21,7 +21,8 @@ class QuadcopterDistillationCfg(DistillationCfg):
     # their ~34 whole episodes give its return for free. 40 minibatches of 256 x 16 steps per epoch keep the update
     # flat while the dataset grows; the cosine learning rate makes the last students alike, and final_student.pt is
     # the weight average of the last 9 (measured 2026-12-03, 2-core CPU, four runs of the README command, exact
-    # rollouts from a synchronous reset: 0.981-1.002 of the teacher's return, the last student alone 0.948-0.982).
+    # rollouts from a synchronous reset: 0.981-1.002 of the teacher's return, the last student alone 0.948-0.982;
+    # eight runs in all: 0.954-1.002, mean 0.981).
     # The free evaluation of the last epochs counts the episodes of the averaged students: it read -2.9 to +1.2 off
     # the average's exact return (final_evaluation=rollout measures the final student exactly, +128k env steps)
     algorithm = DistillationAlgorithmCfg(
