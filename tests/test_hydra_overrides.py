@@ -43,6 +43,28 @@ def test_overrides_apply(override, getter, expected):
     assert value == expected and type(value) is type(expected)
 
 
+@pytest.mark.parametrize(
+    "overrides,getter,expected",
+    [
+        (["+agent.obs_groups.extra=[policy]"], lambda e, a: a.obs_groups["extra"], ["policy"]),  # + on a dict node
+        (["++agent.obs_groups.extra=[teacher]"], lambda e, a: a.obs_groups["extra"], ["teacher"]),  # ++ adds
+        (["++agent.obs_groups.actor=[policy]"], lambda e, a: a.obs_groups["actor"], ["policy"]),  # ++ sets
+        (["~agent.obs_groups.critic"], lambda e, a: sorted(a.obs_groups), ["actor"]),  # ~ deletes a dict key
+        (["~agent.obs_groups.critic=[teacher]"], lambda e, a: sorted(a.obs_groups), ["actor"]),  # if the value matches
+        (["agent.obs_groups={actor:[policy],critic:[teacher]}"], lambda e, a: a.obs_groups["actor"], ["policy"]),
+        (["agent.run_name='my run'"], lambda e, a: a.run_name, "my run"),  # quoted string with a space
+        (["agent.run_name='42'"], lambda e, a: a.run_name, "42"),
+        (["env.seed=7", "agent.seed=${env.seed}"], lambda e, a: a.seed, 7),  # a whole interpolation keeps its type
+        (["agent.run_name=seed_${agent.seed}"], lambda e, a: a.run_name, "seed_42"),  # inside a string
+        (["agent.run_name=${oc.env:ISAACLAB_DISTILL_TEST_NAME}"], lambda e, a: a.run_name, "from_env"),  # a resolver
+    ],
+)
+def test_hydra_grammar(overrides, getter, expected, monkeypatch):
+    monkeypatch.setenv("ISAACLAB_DISTILL_TEST_NAME", "from_env")
+    env_cfg, agent_cfg = load_task_configs(TASK, AGENT, overrides)
+    assert getter(env_cfg, agent_cfg) == expected
+
+
 @pytest.mark.parametrize("token", ["physics=newton_featherstone", "env.sim.physics=newton_featherstone"])
 def test_physics_preset_selection(token):
     env_cfg, _ = load_task_configs(TASK, AGENT, [token])
@@ -58,7 +80,19 @@ def test_physics_preset_selection(token):
         ("agent.actor=3", "one of its fields"),
         ("nonexistent=1", "unknown override key 'nonexistent'"),
         ("physics=warp_magic", "Unknown preset"),
-        ("+env.foo=1", "expected a Hydra override"),
+        ("+env.foo=1", "unknown override key 'env.foo' ('env' has no field 'foo') ('+' adds keys to dicts only)"),
+        ("+agent.seed=3", "'agent.seed' exists already: set it with 'agent.seed=...'"),
+        ("~agent.seed", "'agent' is a config class with fixed fields, not a dict: set it to null with 'agent.seed"),
+        ("+agent.obs_groups.actor=[policy]", "'agent.obs_groups.actor' exists already"),
+        ("~agent.obs_groups.critic=[policy]", "is ['teacher'], not ['policy']: nothing deleted"),
+        ("~agent.obs_groups.nothing", "unknown override key 'agent.obs_groups.nothing'"),
+        ("agent.max_iterations='5'", "expected an integer"),  # quoted: a string, as in Hydra
+        ("agent.max_iterations=5,6", "is a sweep (several values), which these scripts do not run"),
+        ("agent.actor.hidden_dims=[32,", "cannot read override 'agent.actor.hidden_dims=[32,'"),
+        ("agent.obs_groups=3", "expected a dict like {key:value}"),
+        ("agent.run_name=${agent.nothing}", "unknown override key 'agent.nothing'"),
+        ("agent.run_name=${seed}", "interpolate a full path"),
+        ("--bogus_flag", "expected a Hydra override 'key=value' or a known --flag"),
     ],
 )
 def test_bad_overrides_raise_one_clear_error(override, message):

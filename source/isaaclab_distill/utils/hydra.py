@@ -6,14 +6,13 @@ and :func:`isaaclab_tasks.utils.setup_preset_cli` (argument split, done by the s
 
 Why not hand every override to ``resolve_task_config``: in 3.0 it ``setattr``s ``env.*``/``agent.*`` literals
 without checks, so a typo (``env.scene.num_env=64``) silently adds an attribute and ``num_envs=abc`` silently
-sets a string. Here every scalar override is checked against the resolved config (known key, compatible type)
-and rejected with one line naming the closest valid key. The short form of the original docs
-(``scene.num_envs=64``) is accepted and routed to ``env.`` or ``agent.`` by which config has that key.
+sets a string. Here every override is parsed by Hydra's own parser and checked against the resolved config (known
+key, compatible type; :mod:`.overrides`), and rejected with one line naming the closest valid key. The short form of
+the original docs (``scene.num_envs=64``) is accepted and routed to ``env.`` or ``agent.`` by which config has it.
 """
 
 from __future__ import annotations
 
-import ast
 import difflib
 import functools
 import importlib.metadata
@@ -26,9 +25,9 @@ from isaaclab_tasks.utils import PresetCfg, resolve_task_config
 from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
 
 from .errors import UserError
+from .overrides import apply, field_names, lookup, parse, suggest
 
 PRESET_SELECTORS = ("presets", "physics", "renderer")
-_LITERALS = {"true": True, "false": False, "none": None, "null": None}
 
 
 AgentKeys = str | Sequence[str] | None
@@ -123,32 +122,36 @@ def load_task_configs(
     raw_agent = _preset_default(load_cfg_from_registry(task_name, key)) if key else None
     if agent_cfg_adapter is not None and raw_agent is not None:
         raw_agent = agent_cfg_adapter(raw_agent, raw_env)  # what the agent.* overrides address
-    selectors, scalars = [], []
+    selectors, edits = [], []
     for token in overrides:
-        name, value = _split(token)
-        if name in PRESET_SELECTORS:
+        if token.startswith("-"):
+            raise UserError(f"cannot read argument '{token}': expected a Hydra override 'key=value' or a known --flag")
+        override = parse(token)
+        if override.key in PRESET_SELECTORS and override.kind == "=":
             selectors.append(token)
             continue
-        path = _qualify(name, raw_env, raw_agent)
+        path = _qualify(override.key, raw_env, raw_agent)
         # a string aimed at a PresetCfg node selects one of its alternatives (e.g. env.sim.physics=newton_featherstone)
-        target = _lookup({"env": raw_env, "agent": raw_agent}, path)
-        if isinstance(target, PresetCfg):
-            selectors.append(f"{path}={value}")
+        parent, _, leaf = path.rpartition(".")
+        node = lookup({"env": raw_env, "agent": raw_agent}, parent)
+        target = getattr(node, leaf, None) if not isinstance(node, Mapping) else node.get(leaf)
+        if isinstance(target, PresetCfg) and override.kind == "=":
+            selectors.append(f"{path}={override.value}")
         else:
-            scalars.append((path, value))
+            edits.append((path, override))
     try:
         env_cfg, agent_cfg = resolve_task_config(task_name, key, play_mode, overrides=selectors)
     except ValueError as err:
         raise UserError(str(err).strip().splitlines()[0]) from None
     roots = {"env": env_cfg, "agent": agent_cfg}
-    for path, value in scalars:
+    for path, override in edits:
         if path.startswith("env."):
-            apply_override(roots, path, value)
+            apply(roots, path, override)
     if agent_cfg_adapter is not None and agent_cfg is not None:
         agent_cfg = roots["agent"] = agent_cfg_adapter(agent_cfg, env_cfg)
-    for path, value in scalars:
+    for path, override in edits:
         if path.startswith("agent."):
-            apply_override(roots, path, value)
+            apply(roots, path, override)
     return env_cfg, agent_cfg
 
 
@@ -168,29 +171,7 @@ def check_task_name(task_name: str) -> None:
     raise UserError(f"unknown task '{task_name}'{hint}")
 
 
-def apply_override(roots: Mapping[str, Any], path: str, raw_value: str) -> None:
-    """Set ``path`` (``env.a.b`` / ``agent.a.b``) to ``raw_value`` after checking the key and the type."""
-    *parents, leaf = path.split(".")
-    node = _lookup(roots, ".".join(parents))
-    fields = _fields(node)
-    if leaf not in fields:
-        raise UserError(f"unknown override key '{path}'{_suggest(leaf, fields, '.'.join(parents))}")
-    current = node[leaf] if isinstance(node, Mapping) else getattr(node, leaf)
-    value = _coerce(f"{path}={raw_value}", current, _parse(raw_value))
-    if isinstance(node, dict):
-        node[leaf] = value
-    else:
-        setattr(node, leaf, value)
-
-
 # -- helpers
-
-
-def _split(token: str) -> tuple[str, str]:
-    if "=" not in token or token.startswith(("+", "~")) or token.startswith("-"):
-        raise UserError(f"cannot read argument '{token}': expected a Hydra override 'key=value' or a known --flag")
-    key, value = token.split("=", 1)
-    return key, value
 
 
 def _qualify(key: str, env_cfg: Any, agent_cfg: Any) -> str:
@@ -199,81 +180,12 @@ def _qualify(key: str, env_cfg: Any, agent_cfg: Any) -> str:
         return key
     head = key.split(".", 1)[0]
     for name, cfg in (("env", env_cfg), ("agent", agent_cfg)):
-        if cfg is not None and head in _fields(cfg):
+        if cfg is not None and head in field_names(cfg):
             return f"{name}.{key}"
-    known = _fields(env_cfg) + (_fields(agent_cfg) if agent_cfg is not None else [])
-    raise UserError(f"unknown override key '{key}'{_suggest(head, known, '')}")
+    known = field_names(env_cfg) + (field_names(agent_cfg) if agent_cfg is not None else [])
+    raise UserError(f"unknown override key '{key}'{suggest(head, known, '')}")
 
 
 def _preset_default(cfg: Any) -> Any:
     """The ``default`` alternative of a :class:`PresetCfg` (a task may register its whole config as presets)."""
     return getattr(cfg, "default", cfg) if isinstance(cfg, PresetCfg) else cfg
-
-
-def _lookup(roots: Mapping[str, Any], path: str) -> Any:
-    node: Any = roots
-    walked = []
-    for part in path.split(".") if path else []:
-        fields = _fields(node)
-        if part not in fields:
-            where = ".".join(walked)
-            raise UserError(f"unknown override key '{path}'{_suggest(part, fields, where)}")
-        node = node[part] if isinstance(node, Mapping) else getattr(node, part)
-        walked.append(part)
-    return node
-
-
-def _fields(node: Any) -> list[str]:
-    if isinstance(node, Mapping):
-        return [str(k) for k in node]
-    if hasattr(node, "__dataclass_fields__"):
-        return list(node.__dataclass_fields__)
-    return []
-
-
-def _suggest(name: str, candidates: Sequence[str], parent: str) -> str:
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    prefix = f"{parent}." if parent else ""
-    if close:
-        return f"; did you mean '{prefix}{close[0]}'?"
-    return f" ('{parent or 'the config'}' has no field '{name}')"
-
-
-def _parse(raw: str) -> Any:
-    if raw.lower() in _LITERALS:
-        return _LITERALS[raw.lower()]
-    try:
-        return ast.literal_eval(raw)
-    except (ValueError, SyntaxError):
-        return raw
-
-
-def _coerce(token: str, current: Any, value: Any) -> Any:
-    """Check ``value`` against the type of the ``current`` default and convert it where that is lossless."""
-    if current is None or value is None:
-        return value
-
-    def bad(expected: str) -> UserError:
-        return UserError(f"override '{token}' has the wrong type: expected {expected}")
-
-    if isinstance(current, bool):
-        if not isinstance(value, bool):
-            raise bad("true or false")
-        return value
-    if isinstance(current, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise bad("an integer")
-        return value
-    if isinstance(current, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise bad("a number")
-        return float(value)
-    if isinstance(current, str):
-        return value if isinstance(value, str) else str(value)
-    if isinstance(current, (list, tuple)):
-        if not isinstance(value, (list, tuple)):
-            raise bad("a list like [1,2]")
-        return type(current)(value)
-    if isinstance(current, Mapping) or hasattr(current, "__dataclass_fields__"):
-        raise bad(f"one of its fields ({token.split('=', 1)[0]}.<field>=...) or null")
-    return value
