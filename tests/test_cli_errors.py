@@ -16,6 +16,9 @@ CASES = [
     (["--task", QUAD_TASK, "env.decimation=0"], ["env.decimation=0 cannot run", "integer >= 1"]),
     (["--task", QUAD_TASK, "--resume", "--checkpoint", "missing/model_9.pt"], ["does not exist"]),
     (["--task", QUAD_TASK, "--distributed", "--device", "cpu"], ["expects to be started by torchrun", "--num_gpus"]),
+    (["--task", QUAD_TASK, "+experiment=parkour_depth_student"], ["is for task 'Isaac-Depth-Parkour-v0'", "--task"]),
+    (["--task", QUAD_TASK, "~agent.seed"], ["fixed fields", "agent.seed=null"]),
+    (["--task", QUAD_TASK, "agent.max_iterations=1,2"], ["is a sweep"]),
 ]
 
 

@@ -25,6 +25,7 @@ from isaaclab_tasks.utils import PresetCfg, resolve_task_config
 from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
 
 from .errors import UserError
+from .experiments import GROUP, experiment_overrides
 from .overrides import apply, field_names, lookup, parse, suggest
 
 PRESET_SELECTORS = ("presets", "physics", "renderer")
@@ -122,20 +123,29 @@ def load_task_configs(
     raw_agent = _preset_default(load_cfg_from_registry(task_name, key)) if key else None
     if agent_cfg_adapter is not None and raw_agent is not None:
         raw_agent = agent_cfg_adapter(raw_agent, raw_env)  # what the agent.* overrides address
-    selectors, edits = [], []
+    selectors, edits, experiments, command_line = [], [], [], []
     for token in overrides:
         if token.startswith("-"):
             raise UserError(f"cannot read argument '{token}': expected a Hydra override 'key=value' or a known --flag")
-        override = parse(token)
-        if override.key in PRESET_SELECTORS and override.kind == "=":
+        if token.split("=", 1)[0] in PRESET_SELECTORS:  # Isaac Lab's own lists (presets=a,b), not a Hydra sweep
             selectors.append(token)
+            continue
+        override = parse(token)
+        if override.key == GROUP and override.kind in ("+", "="):  # +experiment=NAME: before the command line's
+            experiments += experiment_overrides(str(override.value), task_name, key)
+        else:
+            command_line.append(override)
+    for override in experiments + command_line:
+        if override.key in PRESET_SELECTORS and override.kind in ("=", "++"):  # from an experiment (a list: a,b)
+            value = override.value
+            selectors.append(f"{override.key}={','.join(value) if isinstance(value, list) else value}")
             continue
         path = _qualify(override.key, raw_env, raw_agent)
         # a string aimed at a PresetCfg node selects one of its alternatives (e.g. env.sim.physics=newton_featherstone)
         parent, _, leaf = path.rpartition(".")
         node = lookup({"env": raw_env, "agent": raw_agent}, parent)
         target = getattr(node, leaf, None) if not isinstance(node, Mapping) else node.get(leaf)
-        if isinstance(target, PresetCfg) and override.kind == "=":
+        if isinstance(target, PresetCfg) and override.kind in ("=", "++"):
             selectors.append(f"{path}={override.value}")
         else:
             edits.append((path, override))
