@@ -73,7 +73,8 @@ def main(env_cfg, agent_cfg) -> None:
             # 3. policy, rollout, summary
             policy = load_policy(checkpoint, env.get_observations(), env.num_actions, args_cli.task, env.device)
             print(f"[INFO] policy: {policy.describe()}")
-            summary = {"task": args_cli.task, "checkpoint": checkpoint, **evaluate_policy(env, policy, steps)}
+            result = evaluate_policy(env, policy, steps, progress=True)  # a bar on a terminal, else a line per 10 %
+            summary = {"task": args_cli.task, "checkpoint": checkpoint, **result}
         finally:
             env.close()
 

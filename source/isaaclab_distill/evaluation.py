@@ -22,6 +22,7 @@ from .distillation.teacher import Teacher
 from .models.observations import shape_mismatch
 from .utils.errors import UserError
 from .utils.io import atomic_write_text
+from .utils.progress import Progress
 from .utils.runs import resolve_checkpoint, teacher_agent_cfg
 
 CHECKPOINT_PATTERN = rf"(?:model_(\d+)\.pt|{PERIODIC_PATTERN})"
@@ -123,7 +124,7 @@ def load_policy(
 
 
 @torch.no_grad()
-def evaluate_policy(env: Any, policy: Policy, steps: int) -> dict[str, Any]:
+def evaluate_policy(env: Any, policy: Policy, steps: int, progress: bool = False) -> dict[str, Any]:
     """Deterministic rollout of ``policy`` for ``steps`` env steps on an rsl_rl-wrapped env (no reset at start).
 
     The env was just reset, so every episode that ends inside the rollout is complete and counts (the meaning of
@@ -136,6 +137,7 @@ def evaluate_policy(env: Any, policy: Policy, steps: int) -> dict[str, Any]:
             extras``.
         policy: From :func:`load_policy`.
         steps: Number of env steps.
+        progress: Show the steps (:class:`~.utils.progress.Progress`: a bar on a terminal, else a line per 10 %).
 
     Returns:
         ``mean_return``, ``std_return``, ``mean_length`` (NaN without a finished episode), ``episodes``, ``steps``,
@@ -143,7 +145,9 @@ def evaluate_policy(env: Any, policy: Policy, steps: int) -> dict[str, Any]:
     """
     if steps <= 0:
         raise UserError(f"--steps must be positive, got {steps}")
-    result, _ = rollout(env, policy, steps, fresh_start=True)
+    counter = Progress(steps, "[play]", "step", every=max(1, steps // 10), enabled=progress)
+    result, _ = rollout(env, policy, steps, fresh_start=True, after_step=lambda obs, rewards: counter.step())
+    counter.close()
     return {**result.summary(), "num_envs": int(env.num_envs), "policy": policy.describe(), "metrics": result.metrics}
 
 

@@ -1,9 +1,11 @@
-"""What a distillation run reports per epoch: TensorBoard scalars and one console line."""
+"""What a distillation run reports per epoch: TensorBoard scalars and one console line (a bar on a terminal)."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
+
+from ..utils.progress import Progress
 
 
 class EpochLogger:
@@ -16,10 +18,13 @@ class EpochLogger:
         """
         self.writer, self.samples_per_epoch, self.n_epochs = writer, samples_per_epoch, n_epochs
         self.console = console
+        self.progress: Progress | None = None  # the epoch bar of a terminal, from the first printed epoch on
 
     def info(self, message: str) -> None:
-        """One console line."""
-        if self.console:
+        """One console line (above the progress bar on a terminal)."""
+        if self.progress is not None:
+            self.progress.write(message)
+        elif self.console:
             print(message, flush=True)
 
     def log_epoch(
@@ -67,12 +72,14 @@ class EpochLogger:
             free = f" (free, {int(ev['episodes'])} ep)" if ev.get("free") else ""
             ev_txt = f"eval {ev['mean_return']:.3f} +- {ev['std_return']:.3f}{free}"
         coll_txt = f"{coll['mean_return']:.3f} +- {coll['std_return']:.3f}" if coll["episodes"] > 0 else "-"
-        print(
+        if self.progress is None:  # the bar starts at the first epoch this process runs (a resumed run: later)
+            self.progress = Progress(self.n_epochs, "[distill]", "epoch", initial=epoch - 1)
+        self.progress.write(
             f"[distill] epoch {epoch}/{self.n_epochs} {mode} | loss {loss:.4e}"
             f" | collect {coll_txt} | {ev_txt} | ratio {ratio:.3f} | {self.samples_per_epoch / seconds:,.0f} samples/s"
-            f" | ETA {int(eta // 3600)}:{int(eta % 3600 // 60):02d}:{int(eta % 60):02d}",
-            flush=True,
+            f" | ETA {int(eta // 3600)}:{int(eta % 3600 // 60):02d}:{int(eta % 60):02d}"
         )
+        self.progress.step()
 
     def flush(self) -> None:
         """Flush the writer's events to disk."""
