@@ -119,9 +119,10 @@ def main() -> None:
     env_cfg, cfg = load_task_configs(args.task, "distillation_cfg_entry_point", overrides)
     env_cfg.seed = args.seed
     iterations = cfg.n_epochs
-    if args.env_steps is not None:  # our config, scaled to the budget: the teacher-forcing share is kept
+    if args.env_steps is not None:  # our config, scaled to the budget: the teacher-forcing and averaged shares kept
         iterations = max(1, math.ceil(args.env_steps / (args.num_envs * cfg.num_steps_per_env)))
         cfg.algorithm.epoch_teacher_forcing = round(cfg.algorithm.epoch_teacher_forcing * iterations / cfg.n_epochs)
+        cfg.algorithm.average_last_epochs = round(cfg.algorithm.average_last_epochs * iterations / cfg.n_epochs)
     cfg.n_epochs, cfg.seed, cfg.save_interval = iterations, args.seed, 0
     if args.student:
         cfg.student.class_name = args.student

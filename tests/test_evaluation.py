@@ -46,7 +46,7 @@ def test_free_evaluation_equals_an_explicit_rollout_on_the_same_episodes(tmp_pat
     )
     cfg = frozen_cfg(epoch_teacher_forcing=0, beta_start=0.0)  # the student drives every step
     runner = DistillationRunner(phased_env(), Teacher(OffsetTeacherModel([0.0, 0.0])), copy.deepcopy(student), cfg, "")
-    runner.save_checkpoint = lambda name: name  # no files
+    runner.save_checkpoint = lambda name, final=False: name  # no files
     runner.teacher_return = -1.0  # known (as after a resume): no teacher rollout steps the env first
     free = runner.learn()
     # The twin env, the same student, one explicit rollout over the same 20 steps
@@ -64,7 +64,7 @@ def test_the_teacher_return_comes_from_the_teacher_forcing_rollouts(tmp_path):
     student = build_student(StudentCfg(class_name="mlp", hidden_dims=[16]), 2, 2)
     cfg = frozen_cfg(epoch_teacher_forcing=4)  # BC for all 4 epochs = 20 steps
     runner = DistillationRunner(phased_env(), teacher, student, cfg, "")
-    runner.save_checkpoint = lambda name: name
+    runner.save_checkpoint = lambda name, final=False: name
     result = runner.learn()
     twin = phased_env()
     policy = TeacherGroupsPolicy(lambda obs, dones: teacher.act(obs, dones, True))
@@ -124,7 +124,7 @@ def test_teacher_forcing_on_a_share_of_the_envs_gives_the_teacher_return_and_stu
         epoch_teacher_forcing=4, teacher_forcing_share=0.5
     )  # envs 0, 2, 5: the teacher, the others: the student
     runner = DistillationRunner(phased_env(), teacher, copy.deepcopy(student), cfg, "")
-    runner.save_checkpoint = lambda name: name
+    runner.save_checkpoint = lambda name, final=False: name
     runner.alg.start_rollout(0)
     actions = runner.alg.act(runner.env.get_observations(), None)
     labels = runner.alg.labels
@@ -164,7 +164,7 @@ def test_the_teacher_return_waits_for_enough_teacher_episodes_during_teacher_for
     cfg = frozen_cfg(epoch_teacher_forcing=3, teacher_forcing_share=0.5)  # teacher envs 0, 2, 5
     cfg.n_epochs, cfg.eval_interval, cfg.eval_min_episodes = 3, 1, 3  # whole teacher episodes end at steps 9, 13, 15
     runner = DistillationRunner(phased_env(), teacher, student, cfg, "")
-    runner.save_checkpoint = lambda name: name
+    runner.save_checkpoint = lambda name, final=False: name
     result = runner.learn()
     twin, policy = phased_env(), TeacherGroupsPolicy(lambda obs, dones: teacher.act(obs, dones, True))
     explicit, _ = rollout(twin, policy, 15, fresh_start=False)

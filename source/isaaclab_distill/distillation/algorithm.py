@@ -108,7 +108,8 @@ class DistillationAlgorithm:
         self._rollout: dict[str, Any] = {}
         self.driver = torch.full((n,), MIXED, dtype=torch.int8, device=self.device)  # [N] of the last act()
         self._teacher_envs = teacher_envs(cfg.algorithm, n, self.device)  # [N] driven in teacher forcing (None: all)
-        self.average = WeightAverage(cfg.algorithm.average_last_epochs, cfg.n_epochs)
+        algo = cfg.algorithm  # the last epochs' students, those after teacher forcing, are averaged
+        self.average = WeightAverage(algo.average_last_epochs, cfg.n_epochs, algo.epoch_teacher_forcing)
 
     final_student = property(lambda self: self.average.final(self.student), doc="The student a run ends with.")
 
@@ -272,7 +273,7 @@ class DistillationAlgorithm:
         }
         if self.average.active:
             other = ("trained_model", self.student) if final else ("average_model", self.final_student)
-            state[other[0]], state["n_averaged"] = other[1].state_dict(), self.average.state_dict()
+            state[other[0]], state["average"] = other[1].state_dict(), self.average.state_dict()
         if include_data:
             state["dataset"], state["hidden"] = self.dataset.state_dict(), self.hidden
         return state
@@ -286,7 +287,7 @@ class DistillationAlgorithm:
         final = "trained_model" in state  # a final checkpoint: model holds the average
         self.student.load_state_dict(state["trained_model" if final else "model"])
         average = state["model"] if final else state.get("average_model")
-        self.average.load_state_dict(int(state.get("n_averaged", 0)), average, self.student)
+        self.average.load_state_dict(state.get("average", {}), average, self.student)
         if state.get("optimizer") is not None:
             self.optimizer.load_state_dict(state["optimizer"])
         if "dataset" in state:

@@ -29,11 +29,17 @@ from torch.optim.swa_utils import AveragedModel
 
 
 class WeightAverage:
-    """The uniform average of the students after the updates of epochs ``[n_epochs - last_epochs, n_epochs)``."""
+    """The uniform average of the students after the updates of the last ``last_epochs`` epochs.
 
-    def __init__(self, last_epochs: int, n_epochs: int) -> None:
-        """``last_epochs``: how many of the ``n_epochs`` last updates are averaged (0: none; more: all of them)."""
-        self.first_epoch = max(0, n_epochs - last_epochs) if last_epochs > 0 else None
+    Only epochs after teacher forcing are averaged (the window is cut there in a short run: with
+    ``--n_epochs 10`` on the quadcopter nothing is averaged, instead of students at a few % of the teacher).
+    """
+
+    def __init__(self, last_epochs: int, n_epochs: int, first_allowed: int = 0) -> None:
+        """Average the updates of epochs ``[max(n_epochs - last_epochs, first_allowed), n_epochs)`` (0: none)."""
+        first = max(n_epochs - last_epochs, first_allowed, 0)
+        self.first_epoch = first if last_epochs > 0 and first < n_epochs else None
+        self.last_epoch = -1  # the last epoch added (a repeated epoch, e.g. after a resume, is not added twice)
         self.model: AveragedModel | None = None
 
     @property
@@ -48,22 +54,38 @@ class WeightAverage:
     @torch.no_grad()
     def update(self, epoch: int, student: nn.Module) -> None:
         """Add the ``student`` after ``epoch``'s update, when that epoch is one of the averaged ones."""
-        if self.first_epoch is None or epoch < self.first_epoch:
+        if (
+            self.first_epoch is None
+            or epoch < self.first_epoch
+            or (self.model is not None and epoch <= self.last_epoch)
+        ):
             return
-        if self.model is None:
+        if self.model is None or epoch == self.first_epoch:  # (re)start at the window's first epoch
             self.model = AveragedModel(student, use_buffers=False)
         self.model.update_parameters(student)
+        self.last_epoch = epoch
         for averaged, trained in zip(self.model.module.buffers(), student.buffers()):
             averaged.copy_(trained)
 
-    def state_dict(self) -> int:
-        """The number of averaged students (0: averaging has not begun); the weights are :meth:`final`'s."""
-        return 0 if self.model is None else int(self.model.n_averaged)
+    def state_dict(self) -> dict[str, int]:
+        """The window and the count of averaged students (none yet: ``{}``); the weights are :meth:`final`'s."""
+        if self.model is None:
+            return {}
+        return {
+            "first_epoch": self.first_epoch,
+            "last_epoch": self.last_epoch,
+            "n_averaged": int(self.model.n_averaged),
+        }
 
-    def load_state_dict(self, n_averaged: int, weights: dict[str, Any] | None, student: nn.Module) -> None:
-        """Restore an average of ``n_averaged`` students (0: none) with the ``weights``; ``student``: its network."""
-        self.model = None
-        if n_averaged > 0 and weights is not None:
+    def load_state_dict(self, state: dict[str, int], weights: dict[str, Any] | None, student: nn.Module) -> None:
+        """Restore :meth:`state_dict` with the average's ``weights``; ``student``: its network.
+
+        An average over another window (the run was resumed with other ``n_epochs`` / ``average_last_epochs``) is
+        dropped: the window's epochs are averaged again from its first one.
+        """
+        self.model, self.last_epoch = None, -1
+        if state and weights is not None and state.get("first_epoch") == self.first_epoch:
             self.model = AveragedModel(student, use_buffers=False)
             self.model.module.load_state_dict(weights)
-            self.model.n_averaged.fill_(n_averaged)
+            self.model.n_averaged.fill_(int(state["n_averaged"]))
+            self.last_epoch = int(state["last_epoch"])

@@ -165,7 +165,7 @@ class Evaluator:
         evaluation, on an env with ``reset()`` and ``episode_length_buf``): every env restarts together and gives
         its first episode, within ``max_episode_length`` steps instead of up to twice that.
         """
-        alg = self.alg
+        alg, network = self.alg, self.alg.final_student if fresh else self.alg.student  # fresh: the run's end
         fresh = fresh and hasattr(self.env, "reset") and hasattr(self.env, "episode_length_buf")
         if fresh:  # nothing trains after this rollout, so the episodes' phases need not be kept
             obs = synchronous_reset(self.env).to(alg.device)
@@ -175,7 +175,7 @@ class Evaluator:
         if policy == "teacher":
             actor = TeacherGroupsPolicy(lambda obs, dones: alg.teacher_actions(obs, dones, deterministic=True))
         else:
-            actor = StudentPolicy(alg.final_student if fresh else alg.student)  # fresh: the run's end
+            actor = StudentPolicy(network)
         correct = policy == "teacher" and self.cfg.multi_teacher.position_offset_correction
         meter = PositionOffsetMeter(alg) if correct else None
         result, obs = rollout(

@@ -186,7 +186,7 @@ class DistillationRunner:
             # 5. checkpoints (only after a fully successful epoch)
             if ev is not None and ev["mean_return"] > self.best_return:
                 self.best_return = ev["mean_return"]
-                self.save_checkpoint(BEST_FILE)
+                self.save_checkpoint(BEST_FILE, final=last and cfg.final_evaluation == "rollout")  # what ev measured
             if cfg.save_interval > 0 and self.epoch % cfg.save_interval == 0:
                 self.save_checkpoint(PERIODIC_FILE.format(epoch=self.epoch))
             forcing = epoch < cfg.algorithm.epoch_teacher_forcing
@@ -233,16 +233,16 @@ class DistillationRunner:
         return self.evaluate("student") if free is None and (self.evaluator.free is None or last) else free
 
     # ------------------------------------------------------------------ checkpoints
-    def save_checkpoint(self, name: str) -> str:
+    def save_checkpoint(self, name: str, final: bool = False) -> str:
         """Atomically write ``log_dir/name`` with the full learner state (rank 0 alone); returns the path.
 
-        Always: student, optimizer, epoch, best return, RNG states, teacher evaluation results. With
+        Always: student (``final``: the final one), optimizer, epoch, best return, RNG states, teacher results. With
         ``cfg.checkpoint_dataset`` also the dataset and the env-stream state (hidden states, running returns/lengths
         of the running episodes): given the same env state, a resumed run then continues bit for bit.
         """
         if not self.ranks.is_main:
             return os.path.join(self.log_dir, name)
-        final = name == FINAL_FILE  # the final student: the weight average of the last epochs (average_last_epochs)
+        final = final or name == FINAL_FILE  # the final student: the weight average of the last epochs, if any
         state = self.alg.state_dict(include_data=self.cfg.checkpoint_dataset, final=final)
         trainer_state = {k: v for k, v in state.items() if k not in ("model", "optimizer", "hidden")}  # + dataset
         trainer_state["teacher_return"] = float(self.teacher_return)
