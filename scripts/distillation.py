@@ -28,6 +28,7 @@ from isaaclab_distill.utils.cli import (
     parse_args,
     start_script,
 )
+from isaaclab_distill.utils.run_args import add_run_args
 
 start_script(__file__)  # --num_gpus N: run N ranks of this script under torchrun, then exit; else 1 torch thread
 
@@ -56,10 +57,10 @@ parser.add_argument("--epoch_teacher_forcing", type=int, default=None, help="Epo
 parser.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None)
 parser.add_argument("--on_policy", action="store_true", default=None, help="Rebuild the dataset every epoch.")
 parser.add_argument("--teacher_deterministic", action=argparse.BooleanOptionalAction, default=None)
+add_run_args(parser)  # --logger, --log_project_name, --run_timestamp (Isaac Lab's rsl_rl train flags)
 args_cli = parse_args(parser)
 
 from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper  # noqa: E402
-from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
 from isaaclab_distill.distillation import DistillationRunner, Teacher, load_checkpoint  # noqa: E402
 from isaaclab_distill.distillation.plots import plot_distillation_summary  # noqa: E402
@@ -74,8 +75,9 @@ from isaaclab_distill.models import build_student  # noqa: E402
 from isaaclab_distill.models.observations import obs_shapes_of  # noqa: E402
 from isaaclab_distill.utils import UserError, hydra_task_config  # noqa: E402
 from isaaclab_distill.utils.envs import make_env  # noqa: E402
-from isaaclab_distill.utils.hydra import describe_agent_cfg  # noqa: E402
+from isaaclab_distill.utils.hydra import describe_agent_cfg, select_agent_entry_point  # noqa: E402
 from isaaclab_distill.utils.interrupt import GracefulInterrupt  # noqa: E402
+from isaaclab_distill.utils.run_args import check_run_args, make_writer, write_manifest  # noqa: E402
 from isaaclab_distill.utils.runs import dump_params, make_run_dir, teacher_agent_cfg  # noqa: E402
 
 AGENT_KEYS = args_cli.agent or ENTRY_POINTS
@@ -97,18 +99,19 @@ def main(env_cfg, agent_cfg) -> None:
     apply_distillation_args(args_cli, agent_cfg, env_cfg.scene.num_envs, episode_steps)
     teacher_paths = expand_teacher_paths(args_cli.teacher_checkpoint)
     check_teacher_variants(env_cfg, len(teacher_paths))
+    check_run_args(args_cli)
     if args_cli.resume:
         load_checkpoint(args_cli.resume)  # kind and readability, before the simulator starts
     if args_cli.distributed and agent_cfg.checkpoint_dataset:
         raise UserError("agent.checkpoint_dataset=true is not supported with --distributed (one dataset per rank)")
     ranks = apply_distributed(args_cli, env_cfg, agent_cfg)  # --distributed: cuda:<LOCAL_RANK>, seed + RANK
     # run directory: named by rank 0 alone, which alone writes params, TensorBoard events, checkpoints and videos
-    log_dir = ranks.from_main(
-        lambda: make_run_dir("distillation", agent_cfg.experiment_name, agent_cfg.run_name or None)
-    )
+    name, stamp = agent_cfg.run_name or None, args_cli.run_timestamp
+    log_dir = ranks.from_main(lambda: make_run_dir("distillation", agent_cfg.experiment_name, name, stamp=stamp))
     env_cfg.log_dir = log_dir
     if ranks.is_main:
         dump_params(log_dir, env_cfg, agent_cfg)
+        write_manifest(log_dir, "distillation", args_cli.task, select_agent_entry_point(args_cli.task, AGENT_KEYS))
     print(f"[INFO] logging to {log_dir}" + (f" (rank {ranks.rank} of {ranks.world_size})" if ranks.enabled else ""))
     if args_cli.video and ranks.is_main:  # imported only when recording: it loads the camera and renderer modules
         from isaaclab_distill.utils.video import configure_video
@@ -118,7 +121,7 @@ def main(env_cfg, agent_cfg) -> None:
     with launch(env_cfg, args_cli):
         # 2. environment, wrapped for rsl_rl (TensorDict observations with "policy" and "teacher" groups)
         env = RslRlVecEnvWrapper(make_env(args_cli.task, env_cfg))
-        writer = SummaryWriter(log_dir) if ranks.is_main else None
+        writer = make_writer(args_cli, log_dir, agent_cfg.experiment_name) if ranks.is_main else None
         try:
             # 3. teachers (rsl_rl PPO actors) and the student
             obs = env.get_observations()

@@ -21,6 +21,7 @@ from isaaclab_distill.utils.cli import (
     parse_args,
     start_script,
 )
+from isaaclab_distill.utils.run_args import add_run_args
 
 start_script(__file__)  # --num_gpus N: run N ranks of this script under torchrun, then exit; else 1 torch thread
 
@@ -31,7 +32,8 @@ parser.add_argument("--max_iterations", type=int, default=None, help="PPO iterat
 parser.add_argument("--experiment_name", type=str, default=None, help="Folder under logs/rsl_rl/.")
 parser.add_argument("--run_name", type=str, default=None, help="Suffix of the run folder.")
 parser.add_argument("--resume", action="store_true", help="Continue from --checkpoint, else the newest run.")
-parser.add_argument("--checkpoint", type=str, default=None, help="model_*.pt file or a run directory.")
+parser.add_argument("--checkpoint", type=str, default=None, help="model_*.pt, a run directory, latest or best.")
+add_run_args(parser)  # --logger, --log_project_name, --run_timestamp (Isaac Lab's rsl_rl train flags)
 args_cli = parse_args(parser)
 
 from isaaclab.utils import to_dict  # noqa: E402
@@ -40,6 +42,7 @@ from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cf
 from isaaclab_distill.rl import CURVE_FILE, LearningCurveEnv, TeacherRunner  # noqa: E402
 from isaaclab_distill.utils import UserError, hydra_task_config  # noqa: E402
 from isaaclab_distill.utils.envs import make_env  # noqa: E402
+from isaaclab_distill.utils.run_args import apply_logger, check_run_args, select_checkpoint, write_manifest  # noqa: E402
 from isaaclab_distill.utils.runs import dump_params, make_run_dir, resolve_checkpoint  # noqa: E402
 
 
@@ -55,16 +58,24 @@ def main(env_cfg, agent_cfg) -> None:
         agent_cfg.max_iterations = args_cli.max_iterations
     if args_cli.experiment_name:
         agent_cfg.experiment_name = args_cli.experiment_name
+    check_run_args(args_cli)
+    apply_logger(args_cli, agent_cfg)
     ranks = apply_distributed(args_cli, env_cfg, agent_cfg)  # --distributed: cuda:<LOCAL_RANK>, seed + RANK
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
     resume_path = None
-    if args_cli.resume or args_cli.checkpoint:
-        newest_run = os.path.join("logs", "rsl_rl", agent_cfg.experiment_name)
-        resume_path = resolve_checkpoint(args_cli.checkpoint or newest_run)
+    log_root = os.path.abspath(os.path.join("logs", "rsl_rl", agent_cfg.experiment_name))
+    if args_cli.checkpoint in ("latest", "best"):  # Isaac Lab's selectors, over the runs' run.json manifests
+        task, pattern = args_cli.task, r"model_.*\.pt"
+        resume_path = select_checkpoint(args_cli.checkpoint, log_root, "rsl_rl", task, args_cli.agent, pattern)
+    elif args_cli.resume or args_cli.checkpoint:  # --checkpoint alone resumes too, as in Isaac Lab
+        resume_path = resolve_checkpoint(args_cli.checkpoint or log_root)
 
     # 2. run directory: logs/rsl_rl/<experiment>/<timestamp>, named by rank 0 alone (rsl_rl writes only there)
     run_name = args_cli.run_name or agent_cfg.run_name or None
-    log_dir = ranks.from_main(lambda: make_run_dir("rsl_rl", agent_cfg.experiment_name, run_name))
+    stamp = args_cli.run_timestamp
+    log_dir = ranks.from_main(lambda: make_run_dir("rsl_rl", agent_cfg.experiment_name, run_name, stamp=stamp))
+    if ranks.is_main:
+        write_manifest(log_dir, "rsl_rl", args_cli.task, args_cli.agent)
     env_cfg.log_dir = log_dir
     print(f"[INFO] logging to {log_dir}" + (f" (rank {ranks.rank} of {ranks.world_size})" if ranks.enabled else ""))
     if args_cli.video and ranks.is_main:  # imported only when recording: it loads the camera and renderer modules

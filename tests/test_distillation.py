@@ -75,6 +75,9 @@ def test_run_directory_has_logs_checkpoints_and_params(student_run):
     assert agent["n_epochs"] == 34 and agent["student"]["class_name"] == "gru" and env["scene"]["num_envs"] == 256
     assert not list(run_dir.glob(".*.tmp*")), "atomic saves leave no temporary files"
     assert (run_dir / "summary.png").stat().st_size > 10_000, "student vs teacher return plot"
+    manifest = yaml.safe_load((run_dir / "run.json").read_text())  # Isaac Lab's run manifest (JSON is YAML)
+    assert (manifest["library"], manifest["task"]) == ("distillation", QUAD_TASK)
+    assert manifest["metadata"] == {"agent": "distillation_cfg_entry_point"}
 
 
 def test_resume_continues_at_the_saved_epoch(student_run, teacher_run, tmp_path):

@@ -57,6 +57,13 @@ def test_overrides_apply(override, getter, expected):
         (["env.seed=7", "agent.seed=${env.seed}"], lambda e, a: a.seed, 7),  # a whole interpolation keeps its type
         (["agent.run_name=seed_${agent.seed}"], lambda e, a: a.run_name, "seed_42"),  # inside a string
         (["agent.run_name=${oc.env:ISAACLAB_DISTILL_TEST_NAME}"], lambda e, a: a.run_name, "from_env"),  # a resolver
+        (["agent.run_name='None'", "agent.run_name=None"], lambda e, a: a.run_name, None),  # unquoted None: null
+        (["env.goal_z_range=[1.0,1.2]"], lambda e, a: e.goal_z_range, (1.0, 1.2)),  # a tuple field, written as a list
+        (
+            ["physics=newton_featherstone", "env.sim.physics.solver_cfg.angular_damping=0.1"],
+            lambda e, a: e.sim.physics.solver_cfg.angular_damping,
+            0.1,
+        ),
     ],
 )
 def test_hydra_grammar(overrides, getter, expected, monkeypatch):
@@ -93,6 +100,11 @@ def test_physics_preset_selection(token):
         ("agent.run_name=${agent.nothing}", "unknown override key 'agent.nothing'"),
         ("agent.run_name=${seed}", "interpolate a full path"),
         ("--bogus_flag", "expected a Hydra override 'key=value' or a known --flag"),
+        ("agent.multi_teacher=(6,9)", "write a tuple as a list: key=[6,9]"),
+        ("agent.run_name=a=b", "quote it: key='...'"),
+        ("agent.seed@pkg=3", "packages (@...) select config groups"),
+        ("agent.run_name=${oc.env:ISAACLAB_DISTILL_UNSET_VARIABLE}", "cannot resolve '${oc.env:ISAACLAB_DISTILL_UNSET"),
+        ("physics", "cannot read override 'physics'"),
     ],
 )
 def test_bad_overrides_raise_one_clear_error(override, message):

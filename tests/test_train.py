@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 
 import pytest
@@ -64,3 +65,26 @@ def test_resume_continues_from_checkpoint(teacher_run, tmp_path):
     assert saved["iter"] == 150
     loaded = torch.load(checkpoint, weights_only=False, map_location="cpu")
     assert set(saved["actor_state_dict"]) == set(loaded["actor_state_dict"])
+
+
+def test_isaac_lab_run_flags_timestamp_manifest_and_latest(tmp_path):
+    """``--run_timestamp`` names the folder, ``run.json`` is Isaac Lab's manifest, ``--checkpoint latest`` reads it."""
+    common = ("--task", QUAD_TASK, "--num_envs", "32", "--max_iterations", "1", "--device", "cpu")
+    first = run_script(
+        "train.py", *common, "--run_timestamp", "2026-01-01_00-00-00", "--logger", "tensorboard", cwd=tmp_path
+    )
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    root = tmp_path / "logs" / "rsl_rl" / "quadcopter_point_ctrl"
+    run = root / "2026-01-01_00-00-00"
+    manifest = json.loads((run / "run.json").read_text())
+    assert (manifest["library"], manifest["task"], manifest["metadata"]) == (
+        "rsl_rl",
+        QUAD_TASK,
+        {"agent": "rsl_rl_cfg_entry_point"},
+    )
+    resume = (*common[:-3], "2", "--device", "cpu", "--checkpoint", "latest")  # Isaac Lab's selector, 2 iterations
+    again = run_script("train.py", *resume, cwd=tmp_path)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert f"resuming from {run / 'model_0.pt'}" in again.stdout
+    (second,) = [p for p in root.iterdir() if p != run]
+    assert torch.load(second / "model_1.pt", weights_only=False, map_location="cpu")["iter"] == 1  # 0 -> 1

@@ -82,8 +82,9 @@ def _started_by_torchrun() -> bool:
 
 
 def _is_override(token: str) -> bool:
-    """``key=value`` that is not an existing file (file names may contain ``=``)."""
-    return "=" in token and not token.startswith("-") and not os.path.exists(token)
+    """``key=value``, ``~key``, ``+key=value`` that is not an existing file (file names may contain ``=``)."""
+    looks = "=" in token or token.startswith(("~", "+"))
+    return looks and not token.startswith("-") and not os.path.exists(token)
 
 
 def exit_with_error(err: BaseException | str) -> None:

@@ -26,7 +26,7 @@ from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
 
 from .errors import UserError
 from .experiments import GROUP, experiment_overrides
-from .overrides import apply, field_names, lookup, parse, suggest
+from .overrides import apply, field_names, parse, suggest
 
 PRESET_SELECTORS = ("presets", "physics", "renderer")
 
@@ -127,8 +127,8 @@ def load_task_configs(
     for token in overrides:
         if token.startswith("-"):
             raise UserError(f"cannot read argument '{token}': expected a Hydra override 'key=value' or a known --flag")
-        if token.split("=", 1)[0] in PRESET_SELECTORS:  # Isaac Lab's own lists (presets=a,b), not a Hydra sweep
-            selectors.append(token)
+        if "=" in token and token.split("=", 1)[0] in PRESET_SELECTORS:  # Isaac Lab's lists (presets=a,b): no sweep
+            command_line.append(token)
             continue
         override = parse(token)
         if override.key == GROUP and override.kind in ("+", "="):  # +experiment=NAME: before the command line's
@@ -136,15 +136,16 @@ def load_task_configs(
         else:
             command_line.append(override)
     for override in experiments + command_line:
+        if isinstance(override, str):  # a preset selector of the command line
+            selectors.append(override)
+            continue
         if override.key in PRESET_SELECTORS and override.kind in ("=", "++"):  # from an experiment (a list: a,b)
             value = override.value
             selectors.append(f"{override.key}={','.join(value) if isinstance(value, list) else value}")
             continue
         path = _qualify(override.key, raw_env, raw_agent)
         # a string aimed at a PresetCfg node selects one of its alternatives (e.g. env.sim.physics=newton_featherstone)
-        parent, _, leaf = path.rpartition(".")
-        node = lookup({"env": raw_env, "agent": raw_agent}, parent)
-        target = getattr(node, leaf, None) if not isinstance(node, Mapping) else node.get(leaf)
+        target = _raw_target({"env": raw_env, "agent": raw_agent}, path)
         if isinstance(target, PresetCfg) and override.kind in ("=", "++"):
             selectors.append(f"{path}={override.value}")
         else:
@@ -194,6 +195,26 @@ def _qualify(key: str, env_cfg: Any, agent_cfg: Any) -> str:
             return f"{name}.{key}"
     known = field_names(env_cfg) + (field_names(agent_cfg) if agent_cfg is not None else [])
     raise UserError(f"unknown override key '{key}'{suggest(head, known, '')}")
+
+
+def _raw_target(roots: Mapping[str, Any], path: str) -> Any:
+    """The raw config node at ``path``, to tell a preset selection from a value.
+
+    ``None`` below a :class:`PresetCfg` (its fields name the alternatives: the resolved config checks such a key) and
+    for a key that a dict node lacks (``+key``); an unknown key of a config class raises, naming the closest key.
+    """
+    node: Any = roots
+    *parents, leaf = path.split(".")
+    for i, part in enumerate(parents):
+        if isinstance(node, PresetCfg) or (i and isinstance(node, Mapping) and part not in node):
+            return None
+        fields = field_names(node)
+        if part not in fields:
+            raise UserError(f"unknown override key '{path}'{suggest(part, fields, '.'.join(parents[:i]))}")
+        node = node[part] if isinstance(node, Mapping) else getattr(node, part)
+    if isinstance(node, PresetCfg):
+        return None
+    return node.get(leaf) if isinstance(node, Mapping) else getattr(node, leaf, None)  # apply() checks the leaf
 
 
 def _preset_default(cfg: Any) -> Any:

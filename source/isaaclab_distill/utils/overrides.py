@@ -7,7 +7,8 @@ dicts ``{a:1}``, quoted strings ``'1'`` (a string, not an int), ``null``, and in
 typed config classes and not free-form YAML:
 
 - a changed key must exist (unknown -> one line with the closest valid key) and the value must fit the default's
-  type (an int field takes ``3``, not ``1.5`` nor ``'3'``; a list field takes a list; a config node takes fields);
+  type (an int field takes ``3``, not ``1.5`` nor ``'3'``; a list field takes a list; a config node takes fields;
+  ``key={...}`` replaces a dict, it is not merged); ``None`` unquoted means ``null``, a tuple is written as a list;
 - ``+`` and ``~`` act on dict nodes only (a config class has fixed fields: set one to ``null`` instead of deleting
   it); ``+`` refuses an existing key and ``~key=value`` a different current value, as Hydra does;
 - an interpolation is resolved when the override is applied, against the configs as overridden so far (the
@@ -53,23 +54,24 @@ def parse(token: str) -> Override:
     Raises:
         UserError: Not an override, a syntax error (Hydra's own message, first line), or a sweep.
     """
+    raw = token.split("=", 1)[1] if "=" in token else ""
     try:
         parsed = OverridesParser.create().parse_override(token)
-    except HydraException as err:
-        reason = str(err).strip().splitlines()
-        detail = next((line for line in reason[1:] if line.strip()), reason[0] if reason else "")
+    except HydraException:
+        hint = "write a tuple as a list: key=[6,9]" if raw.lstrip().startswith("(") else "quote it: key='...'"
         raise UserError(
-            f"cannot read override '{token}' ({detail.strip()}): expected Hydra's grammar, e.g. key=value,"
-            " +key=value, ~key, key=[1,2], key='text'"
+            f"cannot read override '{token}' in Hydra's grammar (key=value, +key=value, ~key, key=[1,2]): {hint}"
         ) from None
     if not parsed.key_or_group:
         raise UserError(f"cannot read override '{token}': the key is empty (expected key=value)")
+    if parsed.package:
+        raise UserError(f"override '{token}': packages (@...) select config groups, which these configs have not")
     if parsed.is_sweep_override():
         raise UserError(
             f"override '{token}' is a sweep (several values), which these scripts do not run: give one value (quote"
             " a string with commas: key='a,b')"
         )
-    value = parsed.value()
+    value = None if raw in ("None", "none") else parsed.value()  # Python's None, unquoted, is Hydra's null
     has_value = not (parsed.type == OverrideType.DEL and value is None and "=" not in token)
     return Override(_KIND[parsed.type], parsed.key_or_group, value, token, has_value)
 
@@ -130,7 +132,8 @@ def resolve(roots: Mapping[str, Any], value: Any, token: str) -> Any:
             try:
                 return OmegaConf.create({"v": "${" + expression + "}"}).v
             except OmegaConfBaseException as err:
-                raise UserError(f"override '{token}': cannot resolve '${{{expression}}}' ({err})") from None
+                reason = str(err).strip().splitlines()[0]
+                raise UserError(f"override '{token}': cannot resolve '${{{expression}}}' ({reason})") from None
         path = expression if expression.split(".", 1)[0] in roots else None
         if path is None:
             raise UserError(f"override '{token}': interpolate a full path, '${{env.<key>}}' or '${{agent.<key>}}'")

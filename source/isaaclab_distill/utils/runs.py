@@ -14,13 +14,16 @@ from isaaclab.utils import to_dict
 from .errors import UserError
 
 
-def make_run_dir(library: str, experiment: str, run_name: str | None = None, root: str = "logs") -> str:
+def make_run_dir(
+    library: str, experiment: str, run_name: str | None = None, root: str = "logs", stamp: str | None = None
+) -> str:
     """Create and return a fresh timestamped run directory (absolute path), never one another run already holds.
 
     The name has a one-second resolution: a run started in the same second as another (two terminals, a sweep, an
     array job) gets ``_1``, ``_2``, ... appended. ``os.mkdir`` is atomic, so two processes never get the same one.
+    ``stamp``: the name's timestamp (``--run_timestamp``) instead of the current time.
     """
-    stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    stamp = stamp or datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     base = os.path.abspath(os.path.join(root, library, experiment, f"{stamp}_{run_name}" if run_name else stamp))
     os.makedirs(os.path.dirname(base), exist_ok=True)
     for suffix in range(10_000):
