@@ -4,7 +4,7 @@ Example:
     python scripts/play.py --task Isaac-Quadcopter-Point-Ctrl-v0 \
         --checkpoint logs/rsl_rl/quadcopter_point_ctrl/<run>/model_149.pt --num_envs 16
     python scripts/play.py --task Isaac-Quadcopter-Point-Ctrl-v0 \
-        --checkpoint logs/distillation/quadcopter_point_ctrl/<run>/best_student.pt --video --video_length 300
+        --checkpoint logs/distillation/quadcopter_point_ctrl/<run>/final_student.pt --video --video_length 300
 
 Writes ``<checkpoint_stem>_play.json`` next to the checkpoint and ``exported/policy.onnx`` + ``exported/policy.pt``
 in the checkpoint's directory (videos, with ``--video``, under ``<checkpoint dir>/videos/play``).

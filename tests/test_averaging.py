@@ -137,3 +137,12 @@ def test_a_best_final_rollout_saves_the_network_it_measured(tmp_path):
     best = load_checkpoint(str(tmp_path / "best_student.pt"))
     assert best["epoch"] == 4
     _equal(best["model_state_dict"], runner.alg.final_student)
+
+
+def test_a_run_directory_resolves_to_its_final_student(tmp_path):
+    from isaaclab_distill.evaluation import resolve_policy_checkpoint
+
+    (tmp_path / "best_student.pt").write_bytes(b"")
+    assert resolve_policy_checkpoint(str(tmp_path)) == str(tmp_path / "best_student.pt")
+    (tmp_path / "final_student.pt").write_bytes(b"")  # the run's result, the weight average, wins
+    assert resolve_policy_checkpoint(str(tmp_path)) == str(tmp_path / "final_student.pt")

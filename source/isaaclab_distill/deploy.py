@@ -4,7 +4,7 @@ Example (the README's snippet, run by the tests)::
 
     from isaaclab_distill import load_student
 
-    student = load_student("logs/distillation/quadcopter_point_ctrl/<run>/best_student.pt")
+    student = load_student("logs/distillation/quadcopter_point_ctrl/<run>/final_student.pt")
     actions = student(obs)  # obs [N, 13] -> actions [N, 4]; recurrent: the hidden state is kept per env
     student.reset(dones)  # after env.step: zero the hidden state of the envs whose episode ended
     actions, hidden = student.network(obs, hidden)  # or carry the state yourself (hidden=None: zeros)
@@ -71,7 +71,7 @@ class DeployedStudent(nn.Module):
 
 
 def load_student(path: str, device: str | torch.device = "cpu") -> DeployedStudent:
-    """Load a distilled student from a checkpoint file or a distillation run directory (its best student).
+    """Load a distilled student from a checkpoint file or a distillation run directory (its final student).
 
     Raises:
         UserError: No checkpoint there.

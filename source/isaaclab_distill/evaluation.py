@@ -17,7 +17,7 @@ from tensordict import TensorDict
 
 from .distillation.checkpoint import checkpoint_kind, load_student_network
 from .distillation.rollout import StudentPolicy, rollout
-from .distillation.runner import BEST_FILE, PERIODIC_PATTERN
+from .distillation.runner import BEST_FILE, FINAL_FILE, PERIODIC_PATTERN
 from .distillation.teacher import Teacher
 from .models.observations import shape_mismatch
 from .utils.errors import UserError
@@ -70,17 +70,18 @@ class Policy:
 
 
 def resolve_policy_checkpoint(path: str) -> str:
-    """A readable checkpoint file: ``path`` itself, or the best/last checkpoint of a run directory.
+    """A readable checkpoint file: ``path`` itself, or the final/best/last checkpoint of a run directory.
 
-    In a run directory: the best student (distillation run) if present, else the highest ``model_<it>.pt`` /
-    ``checkpoint_epoch_<n>.pt`` of the newest run below it (see :func:`isaaclab_distill.utils.runs.resolve_checkpoint`).
+    In a run directory: the final student (a distillation run's result, the weight average of its last epochs), else
+    its best student, else the highest ``model_<it>.pt`` / ``checkpoint_epoch_<n>.pt`` of the newest run below it
+    (see :func:`isaaclab_distill.utils.runs.resolve_checkpoint`).
 
     Raises:
         UserError: Nothing readable there.
     """
-    best = os.path.join(path, BEST_FILE)
-    if os.path.isdir(path) and os.path.isfile(best):
-        return os.path.abspath(best)
+    for name in (FINAL_FILE, BEST_FILE):
+        if os.path.isdir(path) and os.path.isfile(os.path.join(path, name)):
+            return os.path.abspath(os.path.join(path, name))
     return os.path.abspath(resolve_checkpoint(path, CHECKPOINT_PATTERN))
 
 
