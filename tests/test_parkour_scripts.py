@@ -48,7 +48,7 @@ def test_teacher_student_play_end_to_end(tmp_path):
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    summaries = list(student_run.glob("*.json"))
+    summaries = list(student_run.glob("*_play.json"))  # (run.json is the run manifest)
     assert len(summaries) == 1 and "mean_return" in json.loads(summaries[0].read_text())
     session = onnxruntime.InferenceSession(str(student_run / "exported" / "policy.onnx"))
     # one input per observation group, the image as an image
