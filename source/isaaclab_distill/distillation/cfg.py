@@ -59,8 +59,9 @@ class DistillationAlgorithmCfg:
 
     average_last_epochs: int = 0
     """The run's final student (``final_student.pt``, the final evaluation) is the uniform average of the students
-    after each of the last ``average_last_epochs`` updates (all of them in a shorter run; stochastic weight
-    averaging, :mod:`.averaging`); the trained student still drives the collection. 0: the last student."""
+    after each of the last ``average_last_epochs`` updates, those after teacher forcing only (a shorter run averages
+    fewer, or none; stochastic weight averaging, :mod:`.averaging`); the trained student still drives the
+    collection. 0: the last student."""
 
     optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = "adam"
     """Optimizer, by rsl_rl's name (``rsl_rl.utils.resolve_optimizer``)."""

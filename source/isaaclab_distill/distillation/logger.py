@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..utils.progress import Progress
+from ..utils.progress import Progress, clock
 
 
 class EpochLogger:
@@ -77,7 +77,7 @@ class EpochLogger:
         self.progress.write(
             f"[distill] epoch {epoch}/{self.n_epochs} {mode} | loss {loss:.4e}"
             f" | collect {coll_txt} | {ev_txt} | ratio {ratio:.3f} | {self.samples_per_epoch / seconds:,.0f} samples/s"
-            f" | ETA {int(eta // 3600)}:{int(eta % 3600 // 60):02d}:{int(eta % 60):02d}"
+            f" | ETA {clock(eta)}"
         )
         self.progress.step()
 

@@ -26,7 +26,7 @@ from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
 
 from .errors import UserError
 from .experiments import GROUP, experiment_overrides
-from .overrides import apply, field_names, parse, suggest
+from .overrides import Override, apply, field_names, lookup, parse, suggest
 
 PRESET_SELECTORS = ("presets", "physics", "renderer")
 
@@ -128,7 +128,7 @@ def load_task_configs(
         if token.startswith("-"):
             raise UserError(f"cannot read argument '{token}': expected a Hydra override 'key=value' or a known --flag")
         if "=" in token and token.split("=", 1)[0] in PRESET_SELECTORS:  # Isaac Lab's lists (presets=a,b): no sweep
-            command_line.append(token)
+            command_line.append(Override("=", *token.split("=", 1), token))
             continue
         override = parse(token)
         if override.key == GROUP and override.kind in ("+", "="):  # +experiment=NAME: before the command line's
@@ -136,10 +136,7 @@ def load_task_configs(
         else:
             command_line.append(override)
     for override in experiments + command_line:
-        if isinstance(override, str):  # a preset selector of the command line
-            selectors.append(override)
-            continue
-        if override.key in PRESET_SELECTORS and override.kind in ("=", "++"):  # from an experiment (a list: a,b)
+        if override.key in PRESET_SELECTORS and override.kind in ("=", "++"):  # an experiment's may be a list: a,b
             value = override.value
             selectors.append(f"{override.key}={','.join(value) if isinstance(value, list) else value}")
             continue
@@ -203,15 +200,8 @@ def _raw_target(roots: Mapping[str, Any], path: str) -> Any:
     ``None`` below a :class:`PresetCfg` (its fields name the alternatives: the resolved config checks such a key) and
     for a key that a dict node lacks (``+key``); an unknown key of a config class raises, naming the closest key.
     """
-    node: Any = roots
-    *parents, leaf = path.split(".")
-    for i, part in enumerate(parents):
-        if isinstance(node, PresetCfg) or (i and isinstance(node, Mapping) and part not in node):
-            return None
-        fields = field_names(node)
-        if part not in fields:
-            raise UserError(f"unknown override key '{path}'{suggest(part, fields, '.'.join(parents[:i]))}")
-        node = node[part] if isinstance(node, Mapping) else getattr(node, part)
+    parent, _, leaf = path.rpartition(".")
+    node = lookup(roots, parent, stop_at=PresetCfg)
     if isinstance(node, PresetCfg):
         return None
     return node.get(leaf) if isinstance(node, Mapping) else getattr(node, leaf, None)  # apply() checks the leaf

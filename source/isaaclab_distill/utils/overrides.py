@@ -145,11 +145,16 @@ def resolve(roots: Mapping[str, Any], value: Any, token: str) -> Any:
     return _INTERPOLATION.sub(lambda match: str(one(match.group(1))), value)
 
 
-def lookup(roots: Mapping[str, Any], path: str) -> Any:
-    """The node at ``path`` below ``roots`` (one line naming the closest key when a part is unknown)."""
+def lookup(roots: Mapping[str, Any], path: str, stop_at: type | None = None) -> Any:
+    """The node at ``path`` below ``roots`` (one line naming the closest key when a part is unknown).
+
+    ``stop_at``: the first node of this type on the way is returned instead of walking into it.
+    """
     node: Any = roots
     walked: list[str] = []
     for part in path.split(".") if path else []:
+        if stop_at is not None and isinstance(node, stop_at):
+            return node
         fields = field_names(node)
         if part not in fields:
             raise UserError(f"unknown override key '{path}'{suggest(part, fields, '.'.join(walked))}")

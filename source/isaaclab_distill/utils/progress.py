@@ -15,6 +15,11 @@ from typing import TextIO
 from tqdm import tqdm
 
 
+def clock(seconds: float) -> str:
+    """``h:mm:ss`` of a duration."""
+    return f"{int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}:{int(seconds % 60):02d}"
+
+
 class Progress:
     """Count ``total`` units of a loop (epochs, env steps) with a bar on a terminal and lines elsewhere."""
 
@@ -72,7 +77,7 @@ class Progress:
         seconds = time.perf_counter() - self.start
         rate = (self.done - self.initial) / seconds if seconds > 0 else 0.0
         eta = (self.total - self.done) / rate if rate > 0 else 0.0
-        return f"{rate:,.1f} {self.unit}s/s | ETA {int(eta // 3600)}:{int(eta % 3600 // 60):02d}:{int(eta % 60):02d}"
+        return f"{rate:,.1f} {self.unit}s/s | ETA {clock(eta)}"
 
     def close(self) -> None:
         """Finish the bar (idempotent)."""
