@@ -63,7 +63,7 @@ args_cli = parse_args(parser)
 from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper  # noqa: E402
 
 from isaaclab_distill.distillation import DistillationRunner, Teacher, load_checkpoint  # noqa: E402
-from isaaclab_distill.distillation.plots import plot_distillation_summary  # noqa: E402
+from isaaclab_distill.distillation.plots import final_results, plot_distillation_summary  # noqa: E402
 from isaaclab_distill.distillation.rsl_rl_cfg import ENTRY_POINTS, env_obs_groups, to_distillation_cfg  # noqa: E402
 from isaaclab_distill.distillation.runner import INTERRUPTED_FILE  # noqa: E402
 from isaaclab_distill.distillation.script_args import (  # noqa: E402
@@ -73,12 +73,13 @@ from isaaclab_distill.distillation.script_args import (  # noqa: E402
 )
 from isaaclab_distill.models import build_student  # noqa: E402
 from isaaclab_distill.models.observations import obs_shapes_of  # noqa: E402
-from isaaclab_distill.utils import UserError, hydra_task_config  # noqa: E402
+from isaaclab_distill.utils import UserError, hydra_task_config, load_task_configs  # noqa: E402
 from isaaclab_distill.utils.envs import make_env  # noqa: E402
 from isaaclab_distill.utils.hydra import describe_agent_cfg, select_agent_entry_point  # noqa: E402
 from isaaclab_distill.utils.interrupt import GracefulInterrupt  # noqa: E402
 from isaaclab_distill.utils.run_args import check_run_args, make_writer, write_manifest  # noqa: E402
 from isaaclab_distill.utils.runs import dump_params, make_run_dir, teacher_agent_cfg  # noqa: E402
+from isaaclab_distill.utils.sweep import sweep_cli  # noqa: E402
 
 AGENT_KEYS = args_cli.agent or ENTRY_POINTS
 
@@ -88,12 +89,8 @@ def as_distillation_cfg(agent_cfg, env_cfg):
     return to_distillation_cfg(agent_cfg, args_cli.num_envs or env_cfg.scene.num_envs, env_obs_groups(env_cfg))
 
 
-@cli_main
-@hydra_task_config(args_cli.task, AGENT_KEYS, agent_cfg_adapter=as_distillation_cfg)
-def main(env_cfg, agent_cfg) -> None:
-    """Resolved configs -> env -> rsl_rl wrapper -> teachers + student -> runner -> learn."""
-    # 1. configs and every check that needs no simulator
-    print(f"[INFO] distillation config: {describe_agent_cfg(args_cli.task, AGENT_KEYS)}")
+def apply_flags(env_cfg, agent_cfg) -> list[str]:
+    """The flags into the resolved configs, and every check that needs no simulator; returns the teacher files."""
     apply_env_args(args_cli, env_cfg)
     episode_steps = int(env_cfg.episode_length_s / (env_cfg.sim.dt * env_cfg.decimation))
     apply_distillation_args(args_cli, agent_cfg, env_cfg.scene.num_envs, episode_steps)
@@ -104,10 +101,22 @@ def main(env_cfg, agent_cfg) -> None:
         load_checkpoint(args_cli.resume)  # kind and readability, before the simulator starts
     if args_cli.distributed and agent_cfg.checkpoint_dataset:
         raise UserError("agent.checkpoint_dataset=true is not supported with --distributed (one dataset per rank)")
+    return teacher_paths
+
+
+@cli_main
+@hydra_task_config(args_cli.task, AGENT_KEYS, agent_cfg_adapter=as_distillation_cfg)
+def main(env_cfg, agent_cfg) -> None:
+    """Resolved configs -> env -> rsl_rl wrapper -> teachers + student -> runner -> learn."""
+    # 1. configs and every check that needs no simulator
+    print(f"[INFO] distillation config: {describe_agent_cfg(args_cli.task, AGENT_KEYS)}")
+    teacher_paths = apply_flags(env_cfg, agent_cfg)
     ranks = apply_distributed(args_cli, env_cfg, agent_cfg)  # --distributed: cuda:<LOCAL_RANK>, seed + RANK
     # run directory: named by rank 0 alone, which alone writes params, TensorBoard events, checkpoints and videos
-    name, stamp = agent_cfg.run_name or None, args_cli.run_timestamp
-    log_dir = ranks.from_main(lambda: make_run_dir("distillation", agent_cfg.experiment_name, name, stamp=stamp))
+    name, stamp, path = agent_cfg.run_name or None, args_cli.run_timestamp, args_cli.run_dir
+    log_dir = ranks.from_main(
+        lambda: make_run_dir("distillation", agent_cfg.experiment_name, name, stamp=stamp, path=path)
+    )
     env_cfg.log_dir = log_dir
     if ranks.is_main:
         dump_params(log_dir, env_cfg, agent_cfg)
@@ -165,5 +174,18 @@ def main(env_cfg, agent_cfg) -> None:
             env.close()
 
 
+def job_experiment(overrides: list[str]) -> str:
+    """A sweep job's configs resolve and its overrides check out (before any job runs): its experiment name."""
+    env_cfg, agent_cfg = load_task_configs(args_cli.task, AGENT_KEYS, overrides, agent_cfg_adapter=as_distillation_cfg)
+    apply_flags(env_cfg, agent_cfg)
+    return agent_cfg.experiment_name
+
+
+@cli_main
+def sweep() -> None:
+    """``-m``: one distillation per job of the overrides' sweep (Hydra's launcher), then the jobs' table."""
+    sweep_cli(__file__, args_cli, "distillation", job_experiment, final_results)
+
+
 if __name__ == "__main__":
-    main()
+    sweep() if args_cli.multirun else main()

@@ -5,6 +5,7 @@ Example:
         --checkpoint logs/rsl_rl/quadcopter_point_ctrl/<run>/model_149.pt --num_envs 16
     python scripts/play.py --task Isaac-Quadcopter-Point-Ctrl-v0 \
         --checkpoint logs/distillation/quadcopter_point_ctrl/<run>/final_student.pt --video --video_length 300
+    python scripts/play.py --task Isaac-Quadcopter-Point-Ctrl-v0 --checkpoint latest  # the newest run's student
 
 Writes ``<checkpoint_stem>_play.json`` next to the checkpoint and ``exported/policy.onnx`` + ``exported/policy.pt``
 in the checkpoint's directory (videos, with ``--video``, under ``<checkpoint dir>/videos/play``).
@@ -20,7 +21,11 @@ configure_threads()
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 add_env_args(parser)
-parser.add_argument("--checkpoint", required=True, help="Student checkpoint, PPO model_*.pt, or a run directory.")
+parser.add_argument(
+    "--checkpoint",
+    required=True,
+    help="Student checkpoint, PPO model_*.pt, a run directory, or latest / best (the newest run's, by run.json).",
+)
 parser.add_argument("--steps", type=int, default=None, help="Env steps to run (default: two episodes' worth).")
 parser.add_argument("--no_export", action="store_true", help="Skip the ONNX/TorchScript export.")
 args_cli = parse_args(parser, single_process=True)  # --distributed: one error line
@@ -41,6 +46,7 @@ from isaaclab_distill.evaluation import (  # noqa: E402
 from isaaclab_distill.export import export_policy  # noqa: E402
 from isaaclab_distill.utils import UserError, hydra_task_config  # noqa: E402
 from isaaclab_distill.utils.envs import make_env  # noqa: E402
+from isaaclab_distill.utils.run_args import SELECTORS, select_play_checkpoint  # noqa: E402
 
 
 @cli_main
@@ -49,7 +55,10 @@ def main(env_cfg, agent_cfg) -> None:
     """Resolved configs -> checkpoint checks -> env -> rsl_rl wrapper -> policy -> rollout -> summary -> export."""
     # 1. flags and the checkpoint, checked before the simulator starts
     apply_env_args(args_cli, env_cfg, agent_cfg)
-    checkpoint = resolve_policy_checkpoint(args_cli.checkpoint)
+    checkpoint = args_cli.checkpoint
+    if checkpoint in SELECTORS:  # Isaac Lab's selectors: the newest distillation run, else the newest PPO run
+        checkpoint = select_play_checkpoint(checkpoint, args_cli.task, agent_cfg.experiment_name)
+    checkpoint = resolve_policy_checkpoint(checkpoint)
     kind = checkpoint_kind(checkpoint)
     episode_steps = int(round(env_cfg.episode_length_s / (env_cfg.sim.dt * env_cfg.decimation)))
     steps = args_cli.steps if args_cli.steps is not None else 2 * episode_steps

@@ -40,17 +40,16 @@ from isaaclab.utils import to_dict  # noqa: E402
 from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg  # noqa: E402
 
 from isaaclab_distill.rl import CURVE_FILE, LearningCurveEnv, TeacherRunner  # noqa: E402
-from isaaclab_distill.utils import UserError, hydra_task_config  # noqa: E402
+from isaaclab_distill.rl.curves import final_results  # noqa: E402
+from isaaclab_distill.utils import UserError, hydra_task_config, load_task_configs  # noqa: E402
 from isaaclab_distill.utils.envs import make_env  # noqa: E402
 from isaaclab_distill.utils.run_args import apply_logger, check_run_args, select_checkpoint, write_manifest  # noqa: E402
 from isaaclab_distill.utils.runs import dump_params, make_run_dir, resolve_checkpoint  # noqa: E402
+from isaaclab_distill.utils.sweep import sweep_cli  # noqa: E402
 
 
-@cli_main
-@hydra_task_config(args_cli.task, args_cli.agent)
-def main(env_cfg, agent_cfg) -> None:
-    """Resolved configs -> env -> rsl_rl wrapper -> PPO runner -> learn."""
-    # 1. flags win over config defaults and overrides; bad values fail before the simulator starts
+def apply_flags(env_cfg, agent_cfg) -> None:
+    """The flags into the resolved configs (they win over defaults and overrides), checked before the simulator."""
     apply_env_args(args_cli, env_cfg, agent_cfg)
     if args_cli.max_iterations is not None:
         if args_cli.max_iterations <= 0:
@@ -60,6 +59,14 @@ def main(env_cfg, agent_cfg) -> None:
         agent_cfg.experiment_name = args_cli.experiment_name
     check_run_args(args_cli)
     apply_logger(args_cli, agent_cfg)
+
+
+@cli_main
+@hydra_task_config(args_cli.task, args_cli.agent)
+def main(env_cfg, agent_cfg) -> None:
+    """Resolved configs -> env -> rsl_rl wrapper -> PPO runner -> learn."""
+    # 1. flags win over config defaults and overrides; bad values fail before the simulator starts
+    apply_flags(env_cfg, agent_cfg)
     ranks = apply_distributed(args_cli, env_cfg, agent_cfg)  # --distributed: cuda:<LOCAL_RANK>, seed + RANK
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
     resume_path = None
@@ -72,8 +79,10 @@ def main(env_cfg, agent_cfg) -> None:
 
     # 2. run directory: logs/rsl_rl/<experiment>/<timestamp>, named by rank 0 alone (rsl_rl writes only there)
     run_name = args_cli.run_name or agent_cfg.run_name or None
-    stamp = args_cli.run_timestamp
-    log_dir = ranks.from_main(lambda: make_run_dir("rsl_rl", agent_cfg.experiment_name, run_name, stamp=stamp))
+    stamp, path = args_cli.run_timestamp, args_cli.run_dir
+    log_dir = ranks.from_main(
+        lambda: make_run_dir("rsl_rl", agent_cfg.experiment_name, run_name, stamp=stamp, path=path)
+    )
     if ranks.is_main:
         write_manifest(log_dir, "rsl_rl", args_cli.task, args_cli.agent)
     env_cfg.log_dir = log_dir
@@ -107,5 +116,18 @@ def main(env_cfg, agent_cfg) -> None:
             env.close()
 
 
+def job_experiment(overrides: list[str]) -> str:
+    """A sweep job's configs resolve and its overrides check out (before any job runs): its experiment name."""
+    env_cfg, agent_cfg = load_task_configs(args_cli.task, args_cli.agent, overrides)
+    apply_flags(env_cfg, agent_cfg)
+    return agent_cfg.experiment_name
+
+
+@cli_main
+def sweep() -> None:
+    """``-m``: one PPO run per job of the overrides' sweep (Hydra's launcher), then the jobs' table."""
+    sweep_cli(__file__, args_cli, "rsl_rl", job_experiment, final_results)
+
+
 if __name__ == "__main__":
-    main()
+    sweep() if args_cli.multirun else main()

@@ -19,7 +19,10 @@ CASES = [
     (["--task", QUAD_TASK, "+experiment=parkour_depth_student"], ["is for task 'Isaac-Depth-Parkour-v0'", "--task"]),
     (["--task", QUAD_TASK, "~agent.seed"], ["fixed fields", "agent.seed=null"]),
     (["--task", QUAD_TASK, "agent.max_iterations=1,2"], ["is a sweep"]),
-    (["--task", QUAD_TASK, "--logger", "wandb"], ["--logger wandb needs the 'wandb' package", "pip install wandb"]),
+    (
+        ["--task", QUAD_TASK, "--logger", "neptune"],
+        ["--logger neptune needs the 'neptune' package", "pip install neptune"],
+    ),
     (["--task", QUAD_TASK, "--run_timestamp", "a/b"], ["--run_timestamp 'a/b' is not a folder name"]),
     (["--task", QUAD_TASK, "--checkpoint", "latest"], ["--checkpoint latest: no run of", "with a run.json"]),
 ]

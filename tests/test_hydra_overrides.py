@@ -94,7 +94,7 @@ def test_physics_preset_selection(token):
         ("~agent.obs_groups.critic=[policy]", "is ['teacher'], not ['policy']: nothing deleted"),
         ("~agent.obs_groups.nothing", "unknown override key 'agent.obs_groups.nothing'"),
         ("agent.max_iterations='5'", "expected an integer"),  # quoted: a string, as in Hydra
-        ("agent.max_iterations=5,6", "is a sweep (several values), which these scripts do not run"),
+        ("agent.max_iterations=5,6", "is a sweep (several values): add -m"),
         ("agent.actor.hidden_dims=[32,", "cannot read override 'agent.actor.hidden_dims=[32,'"),
         ("agent.obs_groups=3", "expected a dict like {key:value}"),
         ("agent.run_name=${agent.nothing}", "unknown override key 'agent.nothing'"),

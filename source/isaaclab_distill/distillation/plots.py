@@ -46,6 +46,22 @@ def teacher_return(series: dict[str, dict[int, float]]) -> float | None:
     return None
 
 
+def final_results(log_dir: str) -> dict[str, float]:
+    """A finished run's row of a sweep table: its last evaluation, over the teacher's return, and both returns."""
+    series = read_scalars(log_dir)
+
+    def last(tag: str) -> float:
+        values = series.get(tag, {})
+        return values[max(values)] if values else math.nan
+
+    teacher = teacher_return(series)
+    return {
+        "final / teacher": last(RATIO),
+        "student return": last(EVAL_MEAN),
+        "teacher return": math.nan if teacher is None else teacher,
+    }
+
+
 def plot_distillation_summary(log_dir: str) -> str:
     """Write ``<log_dir>/summary.png``: student return vs epoch with the teacher's, and the training loss.
 

@@ -126,3 +126,24 @@ class LearningCurveEnv(RslRlVecEnvWrapper):
         if self._path:
             atomic_write_text(self._path, json.dumps(self.rows, indent=1))
         self._new_iteration()
+
+
+def final_results(log_dir: str) -> dict[str, float]:
+    """A finished PPO run's row of a sweep table (``learning_curve.json``).
+
+    Its last iteration in which episodes ended; NaN without one.
+    """
+    import os
+
+    path = os.path.join(log_dir, CURVE_FILE)
+    rows = []
+    if os.path.isfile(path):
+        with open(path) as f:
+            rows = [row for row in json.load(f) if row["episodes"]]
+    last = rows[-1] if rows else {}
+    return {
+        "iteration": last.get("iteration", math.nan),
+        "episode return": last.get("mean_episode_return", math.nan),
+        "episode length": last.get("mean_episode_length", math.nan),
+        "success share": last.get("success_share", math.nan),
+    }

@@ -27,8 +27,10 @@ def start_script(script: str) -> None:
     ``--num_gpus N`` runs ``script`` under ``torchrun`` and exits with its status; otherwise one intra-op thread.
     """
     from .launcher import launch_if_requested
+    from .sweep import wants_multirun
 
-    launch_if_requested(script)
+    if not wants_multirun(sys.argv[1:]):  # a sweep's jobs launch their own ranks
+        launch_if_requested(script)
     configure_threads()
 
 
@@ -54,10 +56,14 @@ def parse_args(
 ) -> argparse.Namespace:
     """Parse known flags; the remainder (Hydra overrides, preset selectors) is left in ``sys.argv``.
 
+    ``args.script_flags`` keeps the flags as given (without the overrides and ``-m``): a sweep's jobs get them.
     ``single_process``: the script refuses ``--distributed`` and ``torchrun`` (``play.py``).
     """
     from isaaclab_tasks.utils import setup_preset_cli
 
+    from .sweep import MULTIRUN_FLAGS
+
+    given = list(sys.argv[1:] if argv is None else argv)
     args, remaining = setup_preset_cli(parser, argv)
     # a multi-value flag (nargs="+") swallows the overrides that follow it: hand those back
     for name, value in vars(args).items():
@@ -65,6 +71,7 @@ def parse_args(
             setattr(args, name, [v for v in value if not _is_override(v)])
             remaining += [v for v in value if _is_override(v)]
     sys.argv = [sys.argv[0]] + remaining
+    args.script_flags = [t for t in given if t not in remaining and t not in MULTIRUN_FLAGS]
     try:
         validate_env_args(args)
         if single_process and (args.distributed or _started_by_torchrun()):

@@ -68,8 +68,8 @@ def parse(token: str) -> Override:
         raise UserError(f"override '{token}': packages (@...) select config groups, which these configs have not")
     if parsed.is_sweep_override():
         raise UserError(
-            f"override '{token}' is a sweep (several values), which these scripts do not run: give one value (quote"
-            " a string with commas: key='a,b')"
+            f"override '{token}' is a sweep (several values): add -m to run one job per value, or give one value"
+            " (quote a string with commas: key='a,b')"
         )
     value = None if raw in ("None", "none") else parsed.value()  # Python's None, unquoted, is Hydra's null
     has_value = not (parsed.type == OverrideType.DEL and value is None and "=" not in token)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 from typing import Any
 
 from .errors import UserError
@@ -23,12 +24,19 @@ SELECTORS = ("latest", "best")
 
 
 def add_run_args(parser: argparse.ArgumentParser) -> None:
-    """``--logger``, ``--log_project_name``, ``--run_timestamp`` as Isaac Lab's rsl_rl train entry point has them."""
+    """Isaac Lab's rsl_rl run flags: ``--logger``, ``--log_project_name``, ``--run_timestamp``.
+
+    Also ``--run_dir`` and ``-m`` / ``--multirun`` (:mod:`.sweep`).
+    """
     parser.add_argument(
         "--logger", choices=sorted(LOGGERS), default=None, help="tensorboard (default), wandb, neptune."
     )
     parser.add_argument("--log_project_name", default=None, help="Project of the wandb / neptune logger.")
     parser.add_argument("--run_timestamp", default=None, help="Name of the run folder instead of the current time.")
+    parser.add_argument("--run_dir", default=None, help="Write the run into this directory (a sweep job's).")
+    parser.add_argument(
+        "-m", "--multirun", action="store_true", help="Hydra sweep: one run per job of key=a,b overrides, a table."
+    )
 
 
 def check_run_args(args: argparse.Namespace) -> None:
@@ -42,6 +50,8 @@ def check_run_args(args: argparse.Namespace) -> None:
         raise UserError(
             f"--logger {args.logger} needs the '{package}' package: pip install {package} (or --logger tensorboard)"
         )
+    if args.run_dir is not None and (args.run_timestamp is not None or args.multirun):
+        raise UserError("--run_dir names the whole run folder: drop --run_timestamp / -m")
     stamp = args.run_timestamp
     if stamp is not None and (not stamp or "/" in stamp or "\\" in stamp or stamp in (".", "..")):
         raise UserError(f"--run_timestamp '{stamp}' is not a folder name: use e.g. 2026-12-03_10-00-00")
@@ -81,8 +91,19 @@ def write_manifest(log_dir: str, library: str, task: str, agent: str) -> None:
     write_run_manifest(log_dir, library=library, task=task, metadata={"agent": agent})
 
 
-def select_checkpoint(selector: str, log_root: str, library: str, task: str, agent: str, pattern: str) -> str:
+def select_checkpoint(
+    selector: str,
+    log_root: str,
+    library: str,
+    task: str,
+    agent: str | None,
+    pattern: str,
+    preferred: str | None = None,
+) -> str:
     """``latest`` / ``best``: the checkpoint Isaac Lab's selector picks among the manifested runs under ``log_root``.
+
+    ``agent``: the agent config the runs were trained with (None: any); ``preferred``: the pattern of the canonical
+    checkpoint that ``best`` picks (else ``best`` is ``latest``: the naturally last file of the newest run).
 
     Raises:
         UserError: No run with a manifest and a checkpoint for this task and agent config.
@@ -91,10 +112,46 @@ def select_checkpoint(selector: str, log_root: str, library: str, task: str, age
 
     try:
         return resolve_checkpoint_selector(
-            log_root, selector, library=library, task=task, checkpoint_pattern=pattern, metadata={"agent": agent}
+            log_root,
+            selector,
+            library=library,
+            task=task,
+            checkpoint_pattern=pattern,
+            preferred_checkpoint_pattern=preferred,
+            metadata={"agent": agent} if agent else None,
         )
     except ValueError:
+        of = f"{task} ({agent})" if agent else task
         raise UserError(
-            f"--checkpoint {selector}: no run of {task} ({agent}) with a run.json and a checkpoint under '{log_root}':"
+            f"--checkpoint {selector}: no run of {of} with a run.json and a checkpoint under '{log_root}':"
             " pass a checkpoint file or a run directory"
         ) from None
+
+
+PLAY_SOURCES = (
+    ("distillation", r"(final|best|interrupted)_student\.pt|checkpoint_epoch_\d+\.pt", r"best_student\.pt"),
+    ("rsl_rl", r"model_.*\.pt", None),
+)
+"""What ``play.py --checkpoint latest|best`` looks for, in order: library, checkpoint pattern, ``best``'s pattern."""
+
+
+def select_play_checkpoint(selector: str, task: str, experiment: str, root: str = "logs") -> str:
+    """``play.py --checkpoint latest|best``: from the newest distillation run of ``task``, else the newest PPO run.
+
+    In a distillation run ``latest`` is the final student (the weight average; in an unfinished run its interrupted
+    or last periodic checkpoint) and ``best`` the best-evaluated one; in a PPO run both are its last ``model_<it>.pt``
+    (as Isaac Lab's rsl_rl play picks it).
+
+    Raises:
+        UserError: No manifested run of the task with a checkpoint under either library.
+    """
+    for library, pattern, preferred in PLAY_SOURCES:
+        log_root = os.path.abspath(os.path.join(root, library, experiment))
+        try:
+            return select_checkpoint(selector, log_root, library, task, None, pattern, preferred)
+        except UserError:
+            continue
+    raise UserError(
+        f"--checkpoint {selector}: no distillation or PPO run of {task} with a run.json and a checkpoint under"
+        f" {root}/{{distillation,rsl_rl}}/{experiment}: pass a checkpoint file or a run directory"
+    )

@@ -15,14 +15,29 @@ from .errors import UserError
 
 
 def make_run_dir(
-    library: str, experiment: str, run_name: str | None = None, root: str = "logs", stamp: str | None = None
+    library: str,
+    experiment: str,
+    run_name: str | None = None,
+    root: str = "logs",
+    stamp: str | None = None,
+    path: str | None = None,
 ) -> str:
     """Create and return a fresh timestamped run directory (absolute path), never one another run already holds.
 
     The name has a one-second resolution: a run started in the same second as another (two terminals, a sweep, an
     array job) gets ``_1``, ``_2``, ... appended. ``os.mkdir`` is atomic, so two processes never get the same one.
-    ``stamp``: the name's timestamp (``--run_timestamp``) instead of the current time.
+    ``stamp``: the name's timestamp (``--run_timestamp``) instead of the current time. ``path``: this directory
+    instead (``--run_dir``, a sweep job's), created if missing.
+
+    Raises:
+        UserError: ``path`` already holds a run (its ``params/``).
     """
+    if path is not None:
+        path = os.path.abspath(path)
+        if os.path.isdir(os.path.join(path, "params")):
+            raise UserError(f"--run_dir '{path}' already holds a run: pass a new directory (or --resume a checkpoint)")
+        os.makedirs(path, exist_ok=True)
+        return path
     stamp = stamp or datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     base = os.path.abspath(os.path.join(root, library, experiment, f"{stamp}_{run_name}" if run_name else stamp))
     os.makedirs(os.path.dirname(base), exist_ok=True)

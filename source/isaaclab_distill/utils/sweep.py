@@ -1,0 +1,248 @@
+r"""``--multirun`` / ``-m``: sweeps over a script's overrides with Hydra's sweeper and launcher, one run per job.
+
+    python scripts/distillation.py -m --task ... --teacher_checkpoint ... \\
+        agent.algorithm.learning_rate=1e-3,3e-4 agent.algorithm.sequence_length=8,16
+
+Hydra's sweeper (``hydra/sweeper``, default ``basic``) expands the comma lists (and ``range(...)``, ``choice(...)``)
+into the jobs of their cartesian product; Hydra's launcher (``hydra/launcher``, default ``basic``: one job after
+the other on this machine) runs them. ``hydra/launcher=submitit_slurm`` (the ``hydra-submitit-launcher`` plugin)
+sends the same jobs to a SLURM cluster; ``hydra.*`` overrides (``hydra.launcher.gpus_per_node=1``) go to Hydra.
+
+- Each job is a fresh process of the same script with its overrides: Isaac Lab's simulation context is one per
+  process, and a job that fails must not end the sweep.
+- The sweep directory is ``logs/<library>/<experiment>/sweep_<timestamp>/`` and job ``N``'s run directory is
+  Hydra's job directory ``<sweep>/<N>/`` (``--run_dir``), with Hydra's ``.hydra/`` (the job's overrides) in it.
+- Every job's overrides are resolved and checked before the first job starts (one ``error:`` line).
+- At the end a table of the jobs' results (from each run's TensorBoard events or learning curve) is printed and
+  written as ``<sweep>/summary.md`` and ``summary.json``.
+
+How Hydra sees the overrides: the task configs are resolved, typed and checked by ``hydra_task_config`` in each
+job, so Hydra composes only the job's description, with every task override given as ``++key=value`` (add or set);
+the job gets them back as written. Preset selectors (``presets=a,b`` stays a list of presets, as without ``-m``) and
+``~key`` deletions are passed to every job unchanged, not swept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from .errors import UserError
+
+MULTIRUN_FLAGS = ("-m", "--multirun")
+CONFIG_NAME = "isaaclab_distill_sweep"
+"""Name of the Hydra primary config (in Hydra's ConfigStore) that describes the jobs."""
+JOB_FILE = "job.json"
+"""Per job: its overrides, exit status and wall time."""
+SUMMARY_FILES = ("summary.md", "summary.json")
+FIXED_KEYS = ("presets", "physics", "renderer")
+"""Isaac Lab's preset selectors: passed to every job as written (``presets=a,b`` is one list, not a sweep)."""
+
+Validate = Callable[[list[str]], str]
+"""``validate(job_overrides) -> experiment name``; raises :class:`UserError` for a bad override."""
+ReadResults = Callable[[str], dict[str, float]]
+"""``read_results(run_dir) -> {column: value}`` of a finished job."""
+
+
+def wants_multirun(argv: Sequence[str]) -> bool:
+    """``argv`` asks for a sweep."""
+    return any(token in MULTIRUN_FLAGS for token in argv)
+
+
+def split_overrides(tokens: Sequence[str]) -> tuple[list[str], list[str], list[tuple[str, str, str]]]:
+    """Split the overrides into ``(hydra, fixed, task)``.
+
+    ``hydra.*`` / ``hydra/...`` overrides go to Hydra; ``fixed`` tokens go to every job unchanged; the task
+    overrides come as ``(prefix, key, value text)``, the value as written (sweep syntax included).
+    """
+    hydra, fixed, task = [], [], []
+    for token in tokens:
+        key, _, value = token.partition("=")
+        bare = key.lstrip("+")
+        if bare.startswith(("hydra.", "hydra/")) or bare == "hydra":
+            hydra.append(token)
+        elif token.startswith("~") or bare in FIXED_KEYS:
+            fixed.append(token)
+        elif not value and "=" not in token:
+            raise UserError(f"cannot read override '{token}': expected key=value (a sweep: key=a,b)")
+        else:
+            task.append((key[: len(key) - len(bare)], bare, value))
+    return hydra, fixed, task
+
+
+def expand_jobs(task: Sequence[tuple[str, str, str]]) -> list[list[str]] | None:
+    """The jobs' override lists, as Hydra's basic sweeper forms them.
+
+    None for a sweep it cannot expand (an interval, for an optimising sweeper): those jobs are checked as they start.
+    """
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    prefixes = {key: prefix for prefix, key, _ in task}
+    try:
+        parsed = OverridesParser.create().parse_overrides([f"++{key}={value}" for _, key, value in task])
+        batches = BasicSweeper.split_arguments(parsed, None)
+    except HydraException as err:
+        if "does not support sweep type" in str(err):
+            return None
+        raise UserError(f"cannot read the sweep: {str(err).strip().splitlines()[0]}") from None
+    return [[restore(token, prefixes) for token in job] for job in batches[0]]
+
+
+def restore(token: str, prefixes: dict[str, str]) -> str:
+    """``++key=value`` as Hydra hands it to a job -> the override as the user wrote its key (``key=value``)."""
+    key, _, value = token.removeprefix("++").partition("=")
+    return f"{prefixes.get(key, '')}{key}={value}"
+
+
+def sweep_cli(script: str, args: Any, library: str, validate: Validate, read_results: ReadResults) -> None:
+    """A script's ``-m``: :func:`run_sweep` over ``sys.argv``'s overrides; ``--run_timestamp`` names the sweep."""
+    flags, skip = [], False
+    for token in args.script_flags:
+        drop = skip or token == "--run_timestamp" or token.startswith("--run_timestamp=")
+        skip = token == "--run_timestamp"
+        if not drop:
+            flags.append(token)
+    run_sweep(script, flags, sys.argv[1:], library, validate, read_results, stamp=args.run_timestamp)
+
+
+def run_sweep(
+    script: str,
+    flags: Sequence[str],
+    overrides: Sequence[str],
+    library: str,
+    validate: Validate,
+    read_results: ReadResults,
+    stamp: str | None = None,
+) -> None:
+    """Run ``script`` once per job of the sweep over ``overrides`` through Hydra, then print the summary table.
+
+    Args:
+        script: The script file (each job runs it in a new process).
+        flags: Its ``--flags`` for every job (without ``-m``).
+        overrides: The command line's overrides, sweeps included.
+        library: ``distillation`` or ``rsl_rl`` (the folder under ``logs/``).
+        validate: Checks one job's overrides and returns its experiment name, before any job starts.
+        read_results: The summary table's columns of one finished run.
+        stamp: Name of the sweep folder after ``sweep_`` (default: the current time).
+
+    Raises:
+        UserError: A bad override or sweep (before any job starts). ``SystemExit(1)``: a job failed.
+    """
+    from hydra import main as hydra_main
+    from hydra.core.config_store import ConfigStore
+
+    from .runs import make_run_dir
+
+    hydra_args, fixed, task = split_overrides(overrides)
+    jobs = expand_jobs(task)
+    experiment = None
+    for job in jobs or [[]]:
+        experiment = experiment or validate(fixed + job)  # every job's configs resolve, before the first one runs
+    sweep_dir = make_run_dir(
+        library, experiment, stamp=f"sweep_{stamp or datetime.now().strftime('%Y-%m-%d_%H-%M-%S')}"
+    )
+    description = {
+        "command": [sys.executable, os.path.abspath(script), *flags],
+        "fixed": fixed,
+        "prefixes": {key: prefix for prefix, key, _ in task},
+    }
+    ConfigStore.instance().store(name=CONFIG_NAME, node={"sweep": description})
+    count = f"{len(jobs)} jobs" if jobs is not None else "the sweeper's jobs"
+    print(f"[INFO] sweep of {count} in {sweep_dir}", flush=True)
+    argv, sys.argv = (
+        sys.argv,
+        [
+            sys.argv[0],
+            "--multirun",
+            f"hydra.sweep.dir={sweep_dir}",
+            "hydra.sweep.subdir=${hydra.job.num}",
+            f"hydra.job.name={os.path.splitext(os.path.basename(script))[0]}",
+            *hydra_args,
+            *[f"++{key}={value}" for _, key, value in task],
+        ],
+    )
+    try:
+        hydra_main(config_path=None, config_name=CONFIG_NAME, version_base="1.3")(run_job)()
+    finally:
+        sys.argv = argv
+    rows = summarize(sweep_dir, read_results)
+    if not rows or any(row["status"] != "ok" for row in rows):
+        raise SystemExit(1)
+
+
+def run_job(cfg: Any) -> int:
+    """Hydra's task function: run one job's process into Hydra's job directory; its exit status is returned.
+
+    Module-level and reading everything from ``cfg`` and Hydra's job config, so that launchers that pickle it
+    (submitit) run it anywhere.
+    """
+    from hydra.core.hydra_config import HydraConfig
+
+    hydra_cfg = HydraConfig.get()
+    run_dir = hydra_cfg.runtime.output_dir
+    prefixes = dict(cfg.sweep.prefixes)
+    job = [restore(token, prefixes) for token in hydra_cfg.overrides.task]
+    command = [*cfg.sweep.command, *cfg.sweep.fixed, *job, "--run_dir", run_dir]
+    print(f"[INFO] sweep job {hydra_cfg.job.num}: {' '.join(job) or '(no overrides)'}", flush=True)
+    start = time.time()
+    status = subprocess.run(command, check=False).returncode
+    record = {"job": int(hydra_cfg.job.num), "overrides": job, "returncode": status, "seconds": time.time() - start}
+    with open(os.path.join(run_dir, JOB_FILE), "w") as f:
+        json.dump(record, f, indent=2)
+    return status
+
+
+def summarize(sweep_dir: str, read_results: ReadResults) -> list[dict[str, Any]]:
+    """Collect the jobs of ``sweep_dir``, print their table and write it as ``summary.md`` / ``summary.json``."""
+    rows = []
+    for name in sorted((n for n in os.listdir(sweep_dir) if n.isdigit()), key=int):
+        run_dir = os.path.join(sweep_dir, name)
+        path = os.path.join(run_dir, JOB_FILE)
+        if not os.path.isfile(path):
+            rows.append({"job": int(name), "overrides": [], "status": "not run", "seconds": float("nan")})
+            continue
+        with open(path) as f:
+            record = json.load(f)
+        ok = record["returncode"] == 0
+        results = read_results(run_dir) if ok else {}
+        status = "ok" if ok else f"failed ({record['returncode']})"
+        row = {"job": record["job"], "overrides": record["overrides"], "status": status, **results}
+        rows.append({**row, "seconds": record["seconds"], "run_dir": run_dir})
+    table = format_table(rows)
+    with open(os.path.join(sweep_dir, SUMMARY_FILES[0]), "w") as f:
+        f.write(table + "\n")
+    with open(os.path.join(sweep_dir, SUMMARY_FILES[1]), "w") as f:
+        json.dump(rows, f, indent=2)
+    print(f"[INFO] sweep summary ({sweep_dir}/{SUMMARY_FILES[0]}):\n{table}", flush=True)
+    return rows
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """A markdown table: job, the overrides that differ between jobs, status, the result columns, wall time."""
+    if not rows:
+        return "(no jobs)"
+    common = set.intersection(*(set(row["overrides"]) for row in rows))
+    reserved = {"job", "overrides", "status", "seconds", "run_dir"}
+    results = list(dict.fromkeys(key for row in rows for key in row if key not in reserved))
+    header = ["job", "overrides", "status", *results, "wall [s]"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        swept = " ".join(o for o in row["overrides"] if o not in common) or "-"
+        values = [_cell(row.get(key)) for key in results]
+        cells = [str(row["job"]), swept, row["status"], *values, f"{row['seconds']:.1f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "-" if value != value else f"{value:.3f}" if abs(value) < 100 else f"{value:.1f}"
+    return "-" if value is None else str(value)
