@@ -61,3 +61,12 @@ def test_hover_thrust_holds_altitude(env):
     # only the motor lag transient moves it: well under the 0.5 s free-fall drop of 1.2 m
     assert dz.abs().max() < 0.05, dz
     assert tilt.abs().max() < 1e-3
+
+
+def test_visual_arms_and_rotors_leave_the_body_a_cube(env):
+    """The arms and rotors (videos) have no mass and no collider: the nominal mass and inertia are the cube's."""
+    mass, side = 0.03, 0.08
+    torch.testing.assert_close(env._default_mass, torch.full_like(env._default_mass, mass))
+    inertia = env._default_inertia.reshape(NUM_ENVS, 3, 3)
+    expected = torch.eye(3) * mass * side**2 / 6.0  # solid cube about its centre
+    torch.testing.assert_close(inertia, expected.expand_as(inertia), rtol=1e-4, atol=1e-9)

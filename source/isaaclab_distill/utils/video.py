@@ -10,12 +10,16 @@
   visible against the background;
 - an Isaac Lab :class:`~isaaclab.envs.utils.video_recorder_cfg.VideoRecorderCfg` reading that sensor, completed by
   Isaac Lab's own :func:`~isaaclab_rl.entrypoints.common.apply_video_recording`: clips of ``--video_length`` env steps
-  every ``--video_interval`` steps land in ``<log_dir>/videos/<subdir>/clip_<index>.mp4`` (moviepy, H.264).
+  every ``--video_interval`` steps land in ``<log_dir>/videos/<subdir>/`` (moviepy, H.264), named as gymnasium's
+  ``RecordVideo`` names them, ``rl-video-step-<N>.mp4`` with a ``.meta.json`` beside each (:mod:`.video_recorder`);
+- the task's own recording settings: an env cfg with a ``video_mode()`` method gets it called (the quadcopter adds
+  its goal marker, ``scene.goal_marker``, which the camera keeps in view together with the vehicle).
 
 Cost: nothing is imported or added without ``--video`` (the scripts import this module only then). With it, nothing
 is rendered between clips (sensors update lazily); during a clip every second env step is rendered (one frame per
-``FRAME_STRIDE`` steps, played back in real time). Measured on a 2-core CPU at 240 x 180: ~35 ms per frame for
-env 0 plus ~7 ms per further env (parked cameras), so record with few envs on CPU (play: 16, or ``--num_envs``).
+``FRAME_STRIDE`` steps, played back in real time). Measured on a 2-core CPU at 480 x 360 (quadcopter play, 150
+frames): ~55 ms per frame for env 0 plus ~8 ms per further env (parked cameras), so record with few envs on CPU
+(play: 16, or ``--num_envs``).
 """
 
 from __future__ import annotations
@@ -39,12 +43,14 @@ VIDEO_CAMERA_NAME = "video_camera"
 """Scene name of the recording camera (the recorder source is ``sensor:video_camera``)."""
 VIDEO_GROUND_PATH = "/World/VideoGround"
 """Prim path of the visual-only checkerboard ground added to scenes without terrain."""
-VIDEO_WIDTH, VIDEO_HEIGHT = 240, 180
+VIDEO_WIDTH, VIDEO_HEIGHT = 480, 360
 """Frame size [px]."""
+FRAMED_ASSET = "goal_marker"
+"""Scene name of an asset that the camera keeps in view with the robot (a task's goal marker, see ``video_mode``)."""
 FRAME_STRIDE = 2
 """Render one frame every this many env steps; the clip plays at ``1 / (step_dt * FRAME_STRIDE)`` fps (real time)."""
-_CPU_MS_PER_ENV = 7.0
-"""Measured render cost of one parked camera per frame on CPU [ms] (2-core box, 240 x 180)."""
+_CPU_MS_PER_ENV = 8.0
+"""Measured render cost of one parked camera per frame on CPU [ms] (2-core box, 480 x 360)."""
 _CPU_ENVS_HINT = 64
 """Above this many envs on CPU, ``configure_video`` prints the expected cost of a clip."""
 _PARKED_HEIGHT = 1000.0
@@ -68,14 +74,20 @@ class FollowCamera(Camera):
 
     def __init__(self, cfg: FollowCameraCfg):
         super().__init__(cfg)
-        self._target = None
+        self._target = self._framed = None
         self._ready = False
 
     def _prepare_camera(self, env_mask) -> None:
         if not self._ready:
             self._setup_once()
         position = self._target.data.root_pos_w.torch[:1].to(self._device)
-        eye = position + torch.tensor(self.cfg.eye_offset, device=self._device)
+        offset = torch.tensor(self.cfg.eye_offset, device=self._device)
+        if self._framed is not None:  # look between the two, from far enough to see both (~36 deg vertical view)
+            other = self._framed.data.root_pos_w.torch[:1].to(self._device)
+            separation = float(torch.linalg.norm(other - position))
+            offset = offset * max(1.0, 1.6 * separation / float(torch.linalg.norm(offset)))
+            position = 0.5 * (position + other)
+        eye = position + offset
         lookat = position + torch.tensor(self.cfg.lookat_offset, device=self._device)
         self.set_world_poses_from_view(eye, lookat, env_ids=[0])
         super()._prepare_camera(env_mask)
@@ -87,6 +99,8 @@ class FollowCamera(Camera):
         if scene is None or self.cfg.target_asset not in scene.keys():
             raise RuntimeError(f"[FollowCamera] the scene has no asset '{self.cfg.target_asset}' to follow")
         self._target = scene[self.cfg.target_asset]
+        framed = self.cfg.framed_asset
+        self._framed = scene[framed] if framed is not None and framed in scene.keys() else None
         if self.num_instances > 1:
             origins = scene.env_origins[1:].to(self._device)
             eye = origins + torch.tensor((0.0, 0.0, _PARKED_HEIGHT), device=self._device)
@@ -119,12 +133,21 @@ class FollowCameraCfg(CameraCfg):
     """Camera position relative to the asset root, world axes [m]."""
     lookat_offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
     """Look-at point relative to the asset root, world axes [m]."""
+    framed_asset: str | None = FRAMED_ASSET
+    """A second scene asset kept in view (the camera looks between the two, backing off as they part); ignored
+    when the scene has none."""
     checker_prim_path: str | None = None
     """Shapes below this prim path get a checkerboard texture (the video ground); None for none."""
 
 
-def video_camera_cfg(target_asset: str = "robot", checker_prim_path: str | None = None) -> FollowCameraCfg:
-    """The recording camera: RGB, ``VIDEO_WIDTH x VIDEO_HEIGHT``, Newton Warp ray tracer without CUDA graphs."""
+def video_camera_cfg(
+    target_asset: str = "robot", checker_prim_path: str | None = None, **view: tuple[float, float, float]
+) -> FollowCameraCfg:
+    """The recording camera: RGB, ``VIDEO_WIDTH x VIDEO_HEIGHT``, Newton Warp ray tracer without CUDA graphs.
+
+    ``view``: ``eye_offset`` / ``lookat_offset`` of :class:`FollowCameraCfg` (a task's ``video_mode`` may set its
+    own camera, e.g. parkour looks ahead of the robot at the obstacles).
+    """
     return FollowCameraCfg(
         prim_path="{ENV_REGEX_NS}/VideoCamera",
         spawn=sim_utils.PinholeCameraCfg(focal_length=24.0, horizontal_aperture=20.955, clipping_range=(0.05, 100.0)),
@@ -136,6 +159,7 @@ def video_camera_cfg(target_asset: str = "robot", checker_prim_path: str | None 
         renderer_cfg=NewtonWarpRendererCfg(use_cuda_graph=False, enable_shadows=True),
         target_asset=target_asset,
         checker_prim_path=checker_prim_path,
+        **view,
     )
 
 
@@ -186,6 +210,8 @@ def configure_video(
     if video_interval is not None and video_interval < 0:
         raise UserError(f"--video_interval must be >= 0 (0: a single clip), got {video_interval}")
 
+    if callable(getattr(env_cfg, "video_mode", None)):  # the task's recording settings (e.g. a goal marker)
+        env_cfg.video_mode()
     scene = env_cfg.scene
     if not env_cfg.video_recorders:
         target = _followed_asset(scene)

@@ -27,6 +27,7 @@ class QuadcopterEnv(DirectRLEnv):
             raise ValueError(f"action_mode must be 'wrench' or 'motor', got {cfg.action_mode!r}")
         super().__init__(cfg, render_mode, **kwargs)
         self.robot: RigidObject = self.scene["robot"]
+        self._goal_marker: RigidObject | None = self.scene["goal_marker"] if cfg.scene.goal_marker else None
         n, dev = self.num_envs, self.device
         self._actions = torch.zeros(n, 4, device=dev)
         self._motor_state = torch.zeros(n, 4, device=dev)  # lagged command, same units as the actions
@@ -149,6 +150,10 @@ class QuadcopterEnv(DirectRLEnv):
             *self.cfg.goal_xy_range
         )
         self._goal_w[env_ids, 2] = origins[:, 2] + mdp.sample_uniform(self.cfg.goal_z_range, n, self.device)
+        if self._goal_marker is not None:  # videos: the marker sits on the goal for the whole episode
+            marker_pose = self._goal_marker.data.default_root_pose.torch[env_ids].clone()
+            marker_pose[:, :3] = self._goal_w[env_ids]
+            self._goal_marker.write_root_pose_to_sim_index(root_pose=marker_pose, env_ids=env_ids)
         root_pose = self.robot.data.default_root_pose.torch[env_ids].clone()
         root_pose[:, :3] += origins
         self.robot.write_root_pose_to_sim_index(root_pose=root_pose, env_ids=env_ids)

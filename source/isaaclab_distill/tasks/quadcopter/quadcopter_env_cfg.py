@@ -11,6 +11,8 @@ from isaaclab.utils import configclass
 from isaaclab_newton.physics import FeatherstoneSolverCfg, MJWarpSolverCfg, NewtonCfg
 from isaaclab_tasks.utils import PresetCfg
 
+from ...assets.quadcopter import QuadcopterBodyCfg
+
 POLICY_OBS_DIM = 13
 """Student observation: body angular velocity (3), projected gravity (3), goal position in body frame (3),
 last actions (4). Indices 6:9 hold the goal position (used by position-offset correction)."""
@@ -52,7 +54,7 @@ class QuadcopterSceneCfg(InteractiveSceneCfg):
 
     robot: RigidObjectCfg = RigidObjectCfg(
         prim_path="{ENV_REGEX_NS}/Robot",
-        spawn=sim_utils.CuboidCfg(
+        spawn=QuadcopterBodyCfg(  # the cube, plus visual-only arms and rotors (no mass, no collider)
             # a cube keeps the inertia isotropic: a flat box diverges under MJWarp with sustained 3-axis torque
             size=(0.08, 0.08, 0.08),
             rigid_props=sim_utils.UsdPhysicsRigidBodyCfg(),
@@ -63,6 +65,22 @@ class QuadcopterSceneCfg(InteractiveSceneCfg):
         init_state=RigidObjectCfg.InitialStateCfg(pos=(0.0, 0.0, 1.0)),
     )
     light = AssetBaseCfg(prim_path="/World/light", spawn=sim_utils.DistantLightCfg(intensity=2500.0))
+    goal_marker: RigidObjectCfg | None = None
+    """A visual-only sphere that the env moves to each episode's goal; set by ``video_mode()`` (videos only)."""
+
+
+GOAL_MARKER_CFG = RigidObjectCfg(
+    prim_path="{ENV_REGEX_NS}/GoalMarker",
+    spawn=sim_utils.SphereCfg(
+        radius=0.06,  # kinematic, collision disabled: the vehicle flies through it
+        rigid_props=sim_utils.UsdPhysicsRigidBodyCfg(kinematic_enabled=True),
+        mass_props=sim_utils.MassCfg(mass=0.01),
+        collision_props=sim_utils.UsdPhysicsCollisionCfg(collision_enabled=False),  # a shape for the body's import
+        visual_material=sim_utils.PreviewSurfaceCfg(diffuse_color=(0.1, 0.85, 0.25)),
+    ),
+    init_state=RigidObjectCfg.InitialStateCfg(pos=(0.0, 0.0, 1.0)),
+)
+"""The goal as a green sphere (``scene.goal_marker``)."""
 
 
 @configclass
@@ -117,6 +135,10 @@ class QuadcopterEnvCfg(DirectRLEnvCfg):
 
     spread_initial_episodes: bool = True
     """Randomise episode progress on the first reset so that resets do not all happen on the same step."""
+
+    def video_mode(self):
+        """Settings for recording (``--video``): the goal drawn as a marker."""
+        self.scene.goal_marker = GOAL_MARKER_CFG
 
     def play_mode(self):
         """Settings for watching a policy: few envs, no staggered episode starts."""
