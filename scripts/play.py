@@ -23,8 +23,9 @@ parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.R
 add_env_args(parser)
 parser.add_argument(
     "--checkpoint",
-    required=True,
-    help="Student checkpoint, PPO model_*.pt, a run directory, or latest / best (the newest run's, by run.json).",
+    default="latest",
+    help="Student checkpoint, PPO model_*.pt, a run directory, or latest (default) / best: the newest run's, by its"
+    " run.json (a distillation run's final / best student, else a PPO run's last model).",
 )
 parser.add_argument("--steps", type=int, default=None, help="Env steps to run (default: two episodes' worth).")
 parser.add_argument("--no_export", action="store_true", help="Skip the ONNX/TorchScript export.")

@@ -153,6 +153,8 @@ def test_play_rejects_bad_checkpoints(tmp_path):
     proc = run_script("play.py", "--task", QUAD_TASK, "--checkpoint", "notes.pt", cwd=tmp_path, timeout=180)
     assert_one_line_error(proc, "notes.pt", "cannot be read")
     assert "Starting the simulation" not in proc.stdout + proc.stderr
+    proc = run_script("play.py", "--task", QUAD_TASK, cwd=tmp_path, timeout=180)  # --checkpoint latest: no run here
+    assert_one_line_error(proc, "--checkpoint latest", "no distillation or PPO run")
 
 
 # ---------------------------------------------------------------- end to end with the simulator

@@ -94,17 +94,16 @@ def test_distillation_multirun_writes_a_run_per_job_and_the_table(teacher_run, t
     assert table.strip() in proc.stdout
 
 
-def test_sweep_with_a_bad_key_fails_before_any_job(tmp_path):
-    proc = run_script(
-        "train.py",
-        "-m",
-        "--task",
-        QUAD_TASK,
-        "--device",
-        "cpu",
-        "agent.algorithm.learning_rat=1e-3,3e-4",
-        cwd=tmp_path,
-        timeout=120,
-    )
-    assert_one_line_error(proc, "learning_rat", "did you mean")
+@pytest.mark.parametrize(
+    "override,needles",
+    [
+        ("agent.algorithm.learning_rat=1e-3,3e-4", ["learning_rat", "did you mean"]),
+        ("hydra/launcher=submitit_slurm", ["submitit_slurm", "pip install hydra-submitit-launcher"]),
+        ("hydra.sweep.bogus=1", ["hydra.sweep.bogus"]),
+    ],
+)
+def test_a_bad_sweep_fails_before_any_job_in_one_line(override, needles, tmp_path):
+    args = ("-m", "--task", QUAD_TASK, "--device", "cpu", "agent.algorithm.learning_rate=1e-3,3e-4", override)
+    proc = run_script("train.py", *args, cwd=tmp_path, timeout=120)
+    assert_one_line_error(proc, *needles)
     assert not (tmp_path / "logs").exists()

@@ -146,29 +146,21 @@ def run_sweep(
     experiment = None
     for job in jobs or [[]]:
         experiment = experiment or validate(fixed + job)  # every job's configs resolve, before the first one runs
-    sweep_dir = make_run_dir(
-        library, experiment, stamp=f"sweep_{stamp or datetime.now().strftime('%Y-%m-%d_%H-%M-%S')}"
-    )
     description = {
         "command": [sys.executable, os.path.abspath(script), *flags],
         "fixed": fixed,
         "prefixes": {key: prefix for prefix, key, _ in task},
     }
     ConfigStore.instance().store(name=CONFIG_NAME, node={"sweep": description})
+    hydra_overrides = [*hydra_args, *[f"++{key}={value}" for _, key, value in task]]
+    check_hydra(hydra_overrides)  # a missing launcher plugin: one line, and no sweep folder
+    name = f"sweep_{stamp or datetime.now().strftime('%Y-%m-%d_%H-%M-%S')}"
+    sweep_dir = make_run_dir(library, experiment, stamp=name)
     count = f"{len(jobs)} jobs" if jobs is not None else "the sweeper's jobs"
     print(f"[INFO] sweep of {count} in {sweep_dir}", flush=True)
-    argv, sys.argv = (
-        sys.argv,
-        [
-            sys.argv[0],
-            "--multirun",
-            f"hydra.sweep.dir={sweep_dir}",
-            "hydra.sweep.subdir=${hydra.job.num}",
-            f"hydra.job.name={os.path.splitext(os.path.basename(script))[0]}",
-            *hydra_args,
-            *[f"++{key}={value}" for _, key, value in task],
-        ],
-    )
+    job_name = os.path.splitext(os.path.basename(script))[0]
+    hydra_argv = [f"hydra.sweep.dir={sweep_dir}", "hydra.sweep.subdir=${hydra.job.num}", f"hydra.job.name={job_name}"]
+    argv, sys.argv = sys.argv, [sys.argv[0], "--multirun", *hydra_argv, *hydra_overrides]
     try:
         hydra_main(config_path=None, config_name=CONFIG_NAME, version_base="1.3")(run_job)()
     finally:
@@ -176,6 +168,30 @@ def run_sweep(
     rows = summarize(sweep_dir, read_results)
     if not rows or any(row["status"] != "ok" for row in rows):
         raise SystemExit(1)
+
+
+def check_hydra(overrides: list[str]) -> None:
+    """Compose Hydra's multirun config with ``overrides`` before any job runs.
+
+    Catches a launcher or sweeper plugin that is not installed and a ``hydra.*`` key that does not exist.
+
+    Raises:
+        UserError: Hydra's first line (for a missing launcher plugin, with the package to install).
+    """
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.utils import create_config_search_path
+    from hydra.errors import HydraException
+    from hydra.types import RunMode
+
+    loader = ConfigLoaderImpl(config_search_path=create_config_search_path(None))
+    try:
+        loader.load_configuration(config_name=CONFIG_NAME, overrides=overrides, run_mode=RunMode.MULTIRUN)
+    except HydraException as err:
+        message = str(err).strip().splitlines()[0]
+        launcher = next((o.split("=", 1)[1] for o in overrides if o.startswith("hydra/launcher=")), "")
+        missing = launcher and "Could not find" in message
+        hint = f": pip install hydra-{launcher.split('_')[0]}-launcher" if missing else ""
+        raise UserError(f"-m: {message}{hint}") from None
 
 
 def run_job(cfg: Any) -> int:
