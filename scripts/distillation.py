@@ -34,7 +34,9 @@ start_script(__file__)  # --num_gpus N: run N ranks of this script under torchru
 
 from isaaclab_distill.models import student_class_names  # noqa: E402 (after the thread setting, it imports torch)
 
-parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser = argparse.ArgumentParser(
+    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
+)
 add_env_args(parser)
 parser.add_argument("--teacher_checkpoint", nargs="+", required=True, help="PPO model_*.pt file(s) or globs.")
 parser.add_argument(

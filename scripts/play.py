@@ -19,7 +19,9 @@ from isaaclab_distill.utils.cli import add_env_args, apply_env_args, cli_main, c
 
 configure_threads()
 
-parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser = argparse.ArgumentParser(
+    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
+)
 add_env_args(parser)
 parser.add_argument(
     "--checkpoint",

@@ -25,7 +25,9 @@ from isaaclab_distill.utils.run_args import add_run_args
 
 start_script(__file__)  # --num_gpus N: run N ranks of this script under torchrun, then exit; else 1 torch thread
 
-parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser = argparse.ArgumentParser(
+    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
+)
 add_env_args(parser)
 parser.add_argument("--agent", type=str, default="rsl_rl_cfg_entry_point", help="Agent config registry key.")
 parser.add_argument("--max_iterations", type=int, default=None, help="PPO iterations to run.")

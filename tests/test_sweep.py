@@ -100,6 +100,12 @@ def test_distillation_multirun_writes_a_run_per_job_and_the_table(teacher_run, t
         ("agent.algorithm.learning_rat=1e-3,3e-4", ["learning_rat", "did you mean"]),
         ("hydra/launcher=submitit_slurm", ["submitit_slurm", "pip install hydra-submitit-launcher"]),
         ("hydra.sweep.bogus=1", ["hydra.sweep.bogus"]),
+        ("agent.max_iterations=2,abc", ["agent.max_iterations", "abc"]),  # the second job's value: every job checked
+        ("agent.algorithm.gamma=interval(0.9,0.99)", ["does not support", "hydra/sweeper="]),
+        ("hydra.sweep.dir=elsewhere", ["drop hydra.sweep"]),
+        ("--distributed", ["drop --distributed"]),
+        ("--num_gpus=2", ["drop --num_gpus"]),
+        ("--multi", ["cannot read argument '--multi'"]),  # no abbreviated flags
     ],
 )
 def test_a_bad_sweep_fails_before_any_job_in_one_line(override, needles, tmp_path):

@@ -65,6 +65,32 @@ def test_configure_video_rejects_a_negative_interval(tmp_path):
         configure_video(env_cfg, video_args(video_interval=-1), str(tmp_path), "train")
 
 
+def test_clips_get_gymnasium_names_and_metadata_also_when_they_overlap(tmp_path, monkeypatch):
+    """Isaac Lab's recorder, our names: a new clip that starts while one records closes the old one under its own
+    start step; env 0's finished episodes are counted from ``reset_buf``."""
+    from types import SimpleNamespace
+
+    import torch
+    from isaaclab.envs.utils.video_recorder_cfg import VideoRecorderCfg
+
+    from isaaclab_distill.utils.video_recorder import GymNamedVideoRecorder
+
+    env = SimpleNamespace(step_dt=0.02, metadata={}, reset_buf=torch.zeros(2, dtype=torch.bool))
+    cfg = VideoRecorderCfg(source="sensor:cam", output_dir=str(tmp_path), video_length=6, video_interval=4)
+    recorder = GymNamedVideoRecorder(cfg, env)
+    monkeypatch.setattr(recorder, "_get_frame", lambda: np.full((16, 16, 3), 128, dtype=np.uint8))
+    for step in range(1, 13):
+        env.reset_buf[0] = step in (3, 6)  # env 0's episodes end after steps 3 and 6
+        recorder.step()
+    recorder.close()
+    # clips start at steps 0, 4, 8 (every 4th); each is cut by the next one after 4 frames
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [f"rl-video-step-{n}.{ext}" for n in (0, 4, 8) for ext in ("meta.json", "mp4")]
+    metas = [json.loads((tmp_path / f"rl-video-step-{n}.meta.json").read_text()) for n in (0, 4, 8)]
+    assert [(m["step_id"], m["episode_id"], m["frames"]) for m in metas] == [(0, 0, 4), (4, 1, 4), (8, 2, 4)]
+    assert metas[0]["fps"] == 50 and metas[0]["env_ids"] == [0]
+
+
 def test_bad_video_flag_is_one_line_error_before_the_simulator(tmp_path):
     args = ("--task", QUAD_TASK, "--device", "cpu", "--video", "--video_interval", "-5")
     proc = run_script("train.py", *args, cwd=tmp_path, timeout=300)

@@ -26,11 +26,12 @@ def start_script(script: str) -> None:
 
     ``--num_gpus N`` runs ``script`` under ``torchrun`` and exits with its status; otherwise one intra-op thread.
     """
-    from .launcher import launch_if_requested
+    from .launcher import launch_if_requested, wants_launcher
     from .sweep import wants_multirun
 
-    if not wants_multirun(sys.argv[1:]):  # a sweep's jobs launch their own ranks
-        launch_if_requested(script)
+    if wants_multirun(sys.argv[1:]) and wants_launcher(sys.argv[1:]):
+        exit_with_error("-m runs each job as one process: drop --num_gpus (multi-GPU sweep jobs are not supported)")
+    launch_if_requested(script)
     configure_threads()
 
 

@@ -11,8 +11,11 @@ checkpoints, a run folder never shared with another run: a ``--run_timestamp`` a
 from __future__ import annotations
 
 import argparse
+import glob
 import importlib.util
+import json
 import os
+from datetime import datetime
 from typing import Any
 
 from .errors import UserError
@@ -50,11 +53,36 @@ def check_run_args(args: argparse.Namespace) -> None:
         raise UserError(
             f"--logger {args.logger} needs the '{package}' package: pip install {package} (or --logger tensorboard)"
         )
-    if args.run_dir is not None and (args.run_timestamp is not None or args.multirun):
-        raise UserError("--run_dir names the whole run folder: drop --run_timestamp / -m")
+    if args.run_dir is not None:
+        check_run_dir(args)
     stamp = args.run_timestamp
     if stamp is not None and (not stamp or "/" in stamp or "\\" in stamp or stamp in (".", "..")):
         raise UserError(f"--run_timestamp '{stamp}' is not a folder name: use e.g. 2026-12-03_10-00-00")
+
+
+def check_run_dir(args: argparse.Namespace) -> None:
+    """``--run_dir``: a folder that this run may create or fill, given alone.
+
+    Raises:
+        UserError: Given with ``--run_timestamp`` or ``-m``, empty, a file, or in a folder this user cannot write.
+    """
+    path = args.run_dir
+    if args.run_timestamp is not None or args.multirun:
+        raise UserError("--run_dir names the whole run folder: drop --run_timestamp / -m")
+    if not path or os.path.isfile(path):
+        raise UserError(f"--run_dir '{path}' is not a folder: name a new or empty directory")
+    parent = next(p for p in (os.path.abspath(path), *_parents(path)) if os.path.exists(p))
+    if not os.access(parent, os.W_OK):
+        raise UserError(f"--run_dir '{path}': '{parent}' is not writable")
+
+
+def _parents(path: str) -> list[str]:
+    """The parent folders of ``path``, nearest first."""
+    parents, current = [], os.path.abspath(path)
+    while os.path.dirname(current) != current:
+        current = os.path.dirname(current)
+        parents.append(current)
+    return parents
 
 
 def apply_logger(args: argparse.Namespace, agent_cfg: Any) -> None:
@@ -110,22 +138,35 @@ def select_checkpoint(
     """
     from isaaclab_rl.entrypoints.common import resolve_checkpoint_selector
 
-    try:
-        return resolve_checkpoint_selector(
-            log_root,
-            selector,
-            library=library,
-            task=task,
-            checkpoint_pattern=pattern,
-            preferred_checkpoint_pattern=preferred,
-            metadata={"agent": agent} if agent else None,
-        )
-    except ValueError:
-        of = f"{task} ({agent})" if agent else task
-        raise UserError(
-            f"--checkpoint {selector}: no run of {of} with a run.json and a checkpoint under '{log_root}':"
-            " pass a checkpoint file or a run directory"
-        ) from None
+    found = []
+    for root in [log_root, *sorted(glob.glob(os.path.join(log_root, "sweep_*")))]:  # a sweep's jobs are runs too
+        try:
+            found.append(
+                resolve_checkpoint_selector(
+                    root,
+                    selector,
+                    library=library,
+                    task=task,
+                    checkpoint_pattern=pattern,
+                    preferred_checkpoint_pattern=preferred,
+                    metadata={"agent": agent} if agent else None,
+                )
+            )
+        except ValueError:
+            continue
+    if found:  # the newest run by its manifest's creation time, as Isaac Lab's selector orders runs
+        return max(found, key=lambda path: _created_at(os.path.dirname(path)))
+    of = f"{task} ({agent})" if agent else task
+    raise UserError(
+        f"--checkpoint {selector}: no run of {of} with a run.json and a checkpoint under '{log_root}':"
+        " pass a checkpoint file or a run directory"
+    )
+
+
+def _created_at(run_dir: str) -> datetime:
+    """The creation time in a run folder's ``run.json``."""
+    with open(os.path.join(run_dir, "run.json")) as f:
+        return datetime.fromisoformat(json.load(f)["created_at"])
 
 
 PLAY_SOURCES = (

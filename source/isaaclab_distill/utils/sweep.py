@@ -34,6 +34,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import UserError
+from .io import atomic_write_text
 
 MULTIRUN_FLAGS = ("-m", "--multirun")
 CONFIG_NAME = "isaaclab_distill_sweep"
@@ -63,6 +64,8 @@ def split_overrides(tokens: Sequence[str]) -> tuple[list[str], list[str], list[t
     """
     hydra, fixed, task = [], [], []
     for token in tokens:
+        if token.startswith("-"):
+            raise UserError(f"cannot read argument '{token}': expected a Hydra override 'key=value' or a known --flag")
         key, _, value = token.partition("=")
         bare = key.lstrip("+")
         if bare.startswith(("hydra.", "hydra/")) or bare == "hydra":
@@ -76,10 +79,11 @@ def split_overrides(tokens: Sequence[str]) -> tuple[list[str], list[str], list[t
     return hydra, fixed, task
 
 
-def expand_jobs(task: Sequence[tuple[str, str, str]]) -> list[list[str]] | None:
+def expand_jobs(task: Sequence[tuple[str, str, str]], sweeper: bool = False) -> list[list[str]] | None:
     """The jobs' override lists, as Hydra's basic sweeper forms them.
 
-    None for a sweep it cannot expand (an interval, for an optimising sweeper): those jobs are checked as they start.
+    ``sweeper``: another sweeper is selected (``hydra/sweeper=...``); then a sweep the basic one cannot expand (an
+    interval) gives None, and those jobs are checked as they start.
     """
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -90,8 +94,10 @@ def expand_jobs(task: Sequence[tuple[str, str, str]]) -> list[list[str]] | None:
         parsed = OverridesParser.create().parse_overrides([f"++{key}={value}" for _, key, value in task])
         batches = BasicSweeper.split_arguments(parsed, None)
     except HydraException as err:
-        if "does not support sweep type" in str(err):
+        if "does not support sweep type" in str(err) and sweeper:
             return None
+        if "does not support sweep type" in str(err):
+            raise UserError(f"-m: {str(err).strip()}: select a sweeper that does (hydra/sweeper=...)") from None
         raise UserError(f"cannot read the sweep: {str(err).strip().splitlines()[0]}") from None
     return [[restore(token, prefixes) for token in job] for job in batches[0]]
 
@@ -103,7 +109,13 @@ def restore(token: str, prefixes: dict[str, str]) -> str:
 
 
 def sweep_cli(script: str, args: Any, library: str, validate: Validate, read_results: ReadResults) -> None:
-    """A script's ``-m``: :func:`run_sweep` over ``sys.argv``'s overrides; ``--run_timestamp`` names the sweep."""
+    """A script's ``-m``: :func:`run_sweep` over ``sys.argv``'s overrides; ``--run_timestamp`` names the sweep.
+
+    Raises:
+        UserError: ``--distributed`` (a sweep's jobs are single processes).
+    """
+    if getattr(args, "distributed", False):
+        raise UserError("-m runs each job as one process: drop --distributed (multi-GPU sweep jobs are not supported)")
     flags, skip = [], False
     for token in args.script_flags:
         drop = skip or token == "--run_timestamp" or token.startswith("--run_timestamp=")
@@ -137,37 +149,48 @@ def run_sweep(
         UserError: A bad override or sweep (before any job starts). ``SystemExit(1)``: a job failed.
     """
     from hydra import main as hydra_main
-    from hydra.core.config_store import ConfigStore
 
     from .runs import make_run_dir
 
     hydra_args, fixed, task = split_overrides(overrides)
-    jobs = expand_jobs(task)
-    experiment = None
-    for job in jobs or [[]]:
-        experiment = experiment or validate(fixed + job)  # every job's configs resolve, before the first one runs
-    description = {
+    if any(token.split("=", 1)[0].lstrip("+") in ("hydra.sweep.dir", "hydra.sweep.subdir") for token in hydra_args):
+        raise UserError(
+            "-m: the sweep folder is logs/<library>/<experiment>/sweep_<--run_timestamp>: drop hydra.sweep.*"
+        )
+    jobs = expand_jobs(task, sweeper=any(token.startswith("hydra/sweeper=") for token in hydra_args))
+    names = [validate(fixed + job) for job in jobs or [[]]]  # every job's configs resolve, before the first one runs
+    job = {  # what a job needs, as JSON: OmegaConf would resolve a ${...} in a flag
         "command": [sys.executable, os.path.abspath(script), *flags],
         "fixed": fixed,
         "prefixes": {key: prefix for prefix, key, _ in task},
     }
-    ConfigStore.instance().store(name=CONFIG_NAME, node={"sweep": description})
     hydra_overrides = [*hydra_args, *[f"++{key}={value}" for _, key, value in task]]
+    store(job, "sweep", os.path.splitext(os.path.basename(script))[0])
     check_hydra(hydra_overrides)  # a missing launcher plugin: one line, and no sweep folder
-    name = f"sweep_{stamp or datetime.now().strftime('%Y-%m-%d_%H-%M-%S')}"
-    sweep_dir = make_run_dir(library, experiment, stamp=name)
+    sweep_dir = make_run_dir(library, names[0], stamp=f"sweep_{stamp or datetime.now().strftime('%Y-%m-%d_%H-%M-%S')}")
+    store(job, sweep_dir, os.path.splitext(os.path.basename(script))[0])
     count = f"{len(jobs)} jobs" if jobs is not None else "the sweeper's jobs"
     print(f"[INFO] sweep of {count} in {sweep_dir}", flush=True)
-    job_name = os.path.splitext(os.path.basename(script))[0]
-    hydra_argv = [f"hydra.sweep.dir={sweep_dir}", "hydra.sweep.subdir=${hydra.job.num}", f"hydra.job.name={job_name}"]
-    argv, sys.argv = sys.argv, [sys.argv[0], "--multirun", *hydra_argv, *hydra_overrides]
+    argv, sys.argv = sys.argv, [sys.argv[0], "--multirun", *hydra_overrides]
     try:
         hydra_main(config_path=None, config_name=CONFIG_NAME, version_base="1.3")(run_job)()
+    except KeyboardInterrupt:
+        summarize(sweep_dir, read_results)  # the jobs so far (the running one saved its interrupted checkpoint)
+        raise
     finally:
         sys.argv = argv
     rows = summarize(sweep_dir, read_results)
     if not rows or any(row["status"] != "ok" for row in rows):
         raise SystemExit(1)
+
+
+def store(job: dict[str, Any], sweep_dir: str, job_name: str) -> None:
+    """Hydra's primary config: the job description and the sweep folder (as data, so no path is ever parsed)."""
+    from hydra.core.config_store import ConfigStore
+
+    text = json.dumps(job).replace("${", "\\${")  # escaped: OmegaConf reads it back verbatim
+    hydra = {"sweep": {"dir": sweep_dir.replace("${", "\\${"), "subdir": "${hydra.job.num}"}, "job": {"name": job_name}}
+    ConfigStore.instance().store(name=CONFIG_NAME, node={"sweep_job": text, "hydra": hydra})
 
 
 def check_hydra(overrides: list[str]) -> None:
@@ -203,16 +226,22 @@ def run_job(cfg: Any) -> int:
     from hydra.core.hydra_config import HydraConfig
 
     hydra_cfg = HydraConfig.get()
-    run_dir = hydra_cfg.runtime.output_dir
-    prefixes = dict(cfg.sweep.prefixes)
-    job = [restore(token, prefixes) for token in hydra_cfg.overrides.task]
-    command = [*cfg.sweep.command, *cfg.sweep.fixed, *job, "--run_dir", run_dir]
+    run_dir, description = hydra_cfg.runtime.output_dir, json.loads(cfg.sweep_job)
+    job = [restore(token, description["prefixes"]) for token in hydra_cfg.overrides.task]
+    command = [*description["command"], *description["fixed"], *job, "--run_dir", run_dir]
     print(f"[INFO] sweep job {hydra_cfg.job.num}: {' '.join(job) or '(no overrides)'}", flush=True)
-    start = time.time()
-    status = subprocess.run(command, check=False).returncode
-    record = {"job": int(hydra_cfg.job.num), "overrides": job, "returncode": status, "seconds": time.time() - start}
-    with open(os.path.join(run_dir, JOB_FILE), "w") as f:
-        json.dump(record, f, indent=2)
+    start, process = time.time(), subprocess.Popen(command)
+
+    def record(status: int) -> None:
+        done = {"job": int(hydra_cfg.job.num), "overrides": job, "returncode": status, "seconds": time.time() - start}
+        atomic_write_text(os.path.join(run_dir, JOB_FILE), json.dumps(done, indent=2))
+
+    try:
+        status = process.wait()
+    except KeyboardInterrupt:  # the job got the same Ctrl-C: it saves its interrupted checkpoint, then exits
+        record(process.wait())
+        raise
+    record(status)
     return status
 
 
@@ -233,10 +262,9 @@ def summarize(sweep_dir: str, read_results: ReadResults) -> list[dict[str, Any]]
         row = {"job": record["job"], "overrides": record["overrides"], "status": status, **results}
         rows.append({**row, "seconds": record["seconds"], "run_dir": run_dir})
     table = format_table(rows)
-    with open(os.path.join(sweep_dir, SUMMARY_FILES[0]), "w") as f:
-        f.write(table + "\n")
-    with open(os.path.join(sweep_dir, SUMMARY_FILES[1]), "w") as f:
-        json.dump(rows, f, indent=2)
+    atomic_write_text(os.path.join(sweep_dir, SUMMARY_FILES[0]), table + "\n")
+    strict = [{k: None if isinstance(v, float) and v != v else v for k, v in row.items()} for row in rows]
+    atomic_write_text(os.path.join(sweep_dir, SUMMARY_FILES[1]), json.dumps(strict, indent=2))  # NaN -> null
     print(f"[INFO] sweep summary ({sweep_dir}/{SUMMARY_FILES[0]}):\n{table}", flush=True)
     return rows
 

@@ -30,6 +30,7 @@ class GymNamedVideoRecorder(VideoRecorder):
 
     def __init__(self, cfg: Any, env: Any):
         self._paths: dict[int, str] = {}  # clip index -> file path (read by the base class's deletion of old clips)
+        self._starts: dict[int, tuple[int, int]] = {}  # clip index -> (step, episode) at its start
         super().__init__(cfg, env)
         self._episodes = 0  # env 0's finished episodes
         self._start: tuple[int, int] = (0, 0)  # (step, episode) at which the clip being recorded started
@@ -43,11 +44,14 @@ class GymNamedVideoRecorder(VideoRecorder):
     def _check_trigger(self, effective_step: int) -> bool:
         triggered = super()._check_trigger(effective_step)
         if triggered:
+            if self._recording:  # the base class closes the running clip next: fix its name and start first
+                self._clip_path(self._clip_index)
             self._start = (self._step_count - 1, self._episodes)  # steps taken before the clip's first frame
         return triggered
 
     def _clip_path(self, index: int) -> str:
         if index not in self._paths:
+            self._starts[index] = self._start
             prefix = str(self.cfg.output_filename_prefix)
             tag = prefix.removeprefix("clip").strip("_")  # Isaac Lab's play appends the checkpoint: clip_model_149
             stem = os.path.join(
@@ -66,12 +70,16 @@ class GymNamedVideoRecorder(VideoRecorder):
     def _close_clip(self) -> None:
         frames, index = len(self._frames), self._clip_index
         super()._close_clip()
+        if not frames:  # nothing recorded: the base class reuses the index for the next clip
+            self._paths.pop(index, None)
+            return
         path = self._paths.get(index)
-        if not frames or path is None or not os.path.isfile(path):
-            return  # nothing recorded, or the base class failed to write (it logged why)
+        if path is None or not os.path.isfile(path):
+            return  # the base class failed to write (it logged why)
+        step, episode = self._starts[index]
         meta = {
-            "step_id": self._start[0],
-            "episode_id": self._start[1],
+            "step_id": step,
+            "episode_id": episode,
             "env_ids": [0],
             "frames": frames,
             "fps": self._fps(),
