@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import torch
 from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
@@ -133,8 +134,6 @@ def final_results(log_dir: str) -> dict[str, float]:
 
     Its last iteration in which episodes ended; NaN without one.
     """
-    import os
-
     path = os.path.join(log_dir, CURVE_FILE)
     rows = []
     if os.path.isfile(path):

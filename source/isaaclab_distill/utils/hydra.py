@@ -26,7 +26,7 @@ from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
 
 from .errors import UserError
 from .experiments import GROUP, experiment_overrides
-from .overrides import Override, apply, field_names, lookup, parse, suggest
+from .overrides import Override, apply, check_not_flag, field_names, lookup, parse, suggest
 
 PRESET_SELECTORS = ("presets", "physics", "renderer")
 
@@ -125,8 +125,7 @@ def load_task_configs(
         raw_agent = agent_cfg_adapter(raw_agent, raw_env)  # what the agent.* overrides address
     selectors, edits, experiments, command_line = [], [], [], []
     for token in overrides:
-        if token.startswith("-"):
-            raise UserError(f"cannot read argument '{token}': expected a Hydra override 'key=value' or a known --flag")
+        check_not_flag(token)
         if "=" in token and token.split("=", 1)[0] in PRESET_SELECTORS:  # Isaac Lab's lists (presets=a,b): no sweep
             command_line.append(Override("=", *token.split("=", 1), token))
             continue

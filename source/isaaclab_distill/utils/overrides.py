@@ -48,6 +48,16 @@ class Override:
     has_value: bool = True  # False for a bare ``~key``
 
 
+def check_not_flag(token: str) -> None:
+    """A ``-x`` / ``--flag`` left among the overrides is a flag the script does not know.
+
+    Raises:
+        UserError: ``token`` starts with ``-``.
+    """
+    if token.startswith("-"):
+        raise UserError(f"cannot read argument '{token}': expected a Hydra override 'key=value' or a known --flag")
+
+
 def parse(token: str) -> Override:
     """Parse one command-line token with Hydra's override parser.
 

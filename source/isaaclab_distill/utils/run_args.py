@@ -71,18 +71,11 @@ def check_run_dir(args: argparse.Namespace) -> None:
         raise UserError("--run_dir names the whole run folder: drop --run_timestamp / -m")
     if not path or os.path.isfile(path):
         raise UserError(f"--run_dir '{path}' is not a folder: name a new or empty directory")
-    parent = next(p for p in (os.path.abspath(path), *_parents(path)) if os.path.exists(p))
+    parent = os.path.abspath(path)
+    while not os.path.exists(parent):  # the nearest folder that exists (the root always does)
+        parent = os.path.dirname(parent)
     if not os.access(parent, os.W_OK):
         raise UserError(f"--run_dir '{path}': '{parent}' is not writable")
-
-
-def _parents(path: str) -> list[str]:
-    """The parent folders of ``path``, nearest first."""
-    parents, current = [], os.path.abspath(path)
-    while os.path.dirname(current) != current:
-        current = os.path.dirname(current)
-        parents.append(current)
-    return parents
 
 
 def apply_logger(args: argparse.Namespace, agent_cfg: Any) -> None:

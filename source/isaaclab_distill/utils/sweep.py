@@ -62,10 +62,11 @@ def split_overrides(tokens: Sequence[str]) -> tuple[list[str], list[str], list[t
     ``hydra.*`` / ``hydra/...`` overrides go to Hydra; ``fixed`` tokens go to every job unchanged; the task
     overrides come as ``(prefix, key, value text)``, the value as written (sweep syntax included).
     """
+    from .overrides import check_not_flag  # imports Hydra: only when sweeping
+
     hydra, fixed, task = [], [], []
     for token in tokens:
-        if token.startswith("-"):
-            raise UserError(f"cannot read argument '{token}': expected a Hydra override 'key=value' or a known --flag")
+        check_not_flag(token)
         key, _, value = token.partition("=")
         bare = key.lstrip("+")
         if bare.startswith(("hydra.", "hydra/")) or bare == "hydra":
@@ -94,11 +95,11 @@ def expand_jobs(task: Sequence[tuple[str, str, str]], sweeper: bool = False) -> 
         parsed = OverridesParser.create().parse_overrides([f"++{key}={value}" for _, key, value in task])
         batches = BasicSweeper.split_arguments(parsed, None)
     except HydraException as err:
-        if "does not support sweep type" in str(err) and sweeper:
+        if "does not support sweep type" not in str(err):
+            raise UserError(f"cannot read the sweep: {str(err).strip().splitlines()[0]}") from None
+        if sweeper:
             return None
-        if "does not support sweep type" in str(err):
-            raise UserError(f"-m: {str(err).strip()}: select a sweeper that does (hydra/sweeper=...)") from None
-        raise UserError(f"cannot read the sweep: {str(err).strip().splitlines()[0]}") from None
+        raise UserError(f"-m: {str(err).strip()}: select a sweeper that does (hydra/sweeper=...)") from None
     return [[restore(token, prefixes) for token in job] for job in batches[0]]
 
 
@@ -165,10 +166,11 @@ def run_sweep(
         "prefixes": {key: prefix for prefix, key, _ in task},
     }
     hydra_overrides = [*hydra_args, *[f"++{key}={value}" for _, key, value in task]]
-    store(job, "sweep", os.path.splitext(os.path.basename(script))[0])
+    job_name = os.path.splitext(os.path.basename(script))[0]
+    store(job, "sweep", job_name)  # a stand-in folder: the check must not create the real one
     check_hydra(hydra_overrides)  # a missing launcher plugin: one line, and no sweep folder
     sweep_dir = make_run_dir(library, names[0], stamp=f"sweep_{stamp or datetime.now().strftime('%Y-%m-%d_%H-%M-%S')}")
-    store(job, sweep_dir, os.path.splitext(os.path.basename(script))[0])
+    store(job, sweep_dir, job_name)
     count = f"{len(jobs)} jobs" if jobs is not None else "the sweeper's jobs"
     print(f"[INFO] sweep of {count} in {sweep_dir}", flush=True)
     argv, sys.argv = sys.argv, [sys.argv[0], "--multirun", *hydra_overrides]
