@@ -13,6 +13,7 @@ import time
 import gymnasium as gym
 import pytest
 import torch
+from isaaclab.sensors import RayCasterCfg
 from isaaclab.utils import to_dict
 from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 from rsl_rl.runners import OnPolicyRunner
@@ -49,6 +50,8 @@ class _NoNetwork:
 def setup():
     env_cfg, agent_cfg = load_task_configs(TASK, "rsl_rl_cfg_entry_point", [f"env.scene.num_envs={NUM_ENVS}"])
     env_cfg.seed = 0
+    # Newton's default ray caster (scene BVH) beside the task's Warp-mesh one, to compare their hits
+    env_cfg.scene.height_scanner_bvh = env_cfg.scene.height_scanner.replace(class_type=RayCasterCfg().class_type)
     start = time.perf_counter()
     with _NoNetwork():
         env = gym.make(TASK, cfg=env_cfg)
@@ -114,6 +117,18 @@ def test_height_scan_measures_the_start_platform(setup):
     hits = env.scene["height_scanner"].data.ray_hits_w.torch
     on_platform = (hits[..., 2] - env.scene.env_origins[:, 2:3]).abs() < 0.02
     assert on_platform.float().mean() > 0.9
+
+
+def test_height_scanner_hits_what_the_scene_bvh_ray_caster_hits(setup):
+    """The task's Warp-mesh ray caster (cheaper on CPU) measures the terrain as Newton's scene-BVH one does."""
+    env, _ = setup
+    for _ in range(5):
+        env.step(torch.rand(NUM_ENVS, 12) - 0.5)
+    mesh = env.scene["height_scanner"].data.ray_hits_w.torch
+    bvh = env.scene["height_scanner_bvh"].data.ray_hits_w.torch
+    assert type(env.scene["height_scanner"]).__name__ == "LegacyRayCaster"
+    assert torch.isfinite(mesh).all()
+    torch.testing.assert_close(mesh, bvh, atol=1e-4, rtol=0.0)
 
 
 def test_depth_image_sees_terrain_in_range(setup):
