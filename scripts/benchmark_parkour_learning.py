@@ -45,6 +45,8 @@ TEACHER_TASK, STUDENT_TASK, PLAY_TASK = (
     "Isaac-Depth-Parkour-v0",
     "Isaac-Depth-Parkour-Play-v0",
 )
+STUDENT_EXPERIMENT = "+experiment=parkour_depth_student"
+"""The student's schedule (``config/experiment/parkour_depth_student.yaml``); the flags given here override it."""
 BLANK_DEPTH = "env.observations.depth.image.params.blank=true"
 BLIND_TEACHER = "env.observations.teacher.height_scan.scale=0.0"
 """The teacher's ablation: every scandot reads 0 (a constant scan), so the teacher's score without terrain sight
@@ -60,7 +62,7 @@ parser.add_argument("--teacher_iterations", type=int, default=320, help="PPO ite
 parser.add_argument("--teacher", default=None, help="Skip stage 1: use this trained model_*.pt (its run's curve).")
 parser.add_argument("--student", default=None, help="Skip stage 3: evaluate this student checkpoint.")
 parser.add_argument("--student_envs", type=int, default=64, help="Envs of the distillation run (depth camera on).")
-parser.add_argument("--student_epochs", type=int, default=16, help="Distillation epochs (24 steps x envs each).")
+parser.add_argument("--student_epochs", type=int, default=40, help="Distillation epochs (24 steps x envs each).")
 parser.add_argument("--student_batch_size", type=int, default=None, help="Segments per update (task default: 64).")
 parser.add_argument("--eval_envs", type=int, default=32, help="Envs of each evaluation on the play terrain.")
 parser.add_argument("--eval_steps", type=int, default=1000, help="Env steps of each evaluation (1000 = 20 s).")
@@ -231,9 +233,9 @@ def main() -> None:
         run(
             "distillation.py",
             *("--task", STUDENT_TASK, "--teacher_checkpoint", teacher, "--num_envs", str(args.student_envs)),
-            *("--n_epochs", str(args.student_epochs), "--seed", str(args.seed)),
-            # one evaluation, at the end: the comparison is stage 4's (same terrain and seed for every policy)
-            *(f"agent.eval_interval={args.student_epochs}", f"agent.eval_steps={args.eval_steps}"),
+            *("--n_epochs", str(args.student_epochs), "--seed", str(args.seed), STUDENT_EXPERIMENT),
+            # one short evaluation, at the end: the comparison is stage 4's (same terrain and seed for every policy)
+            f"agent.eval_interval={args.student_epochs}",
             *(("--batch_size", str(args.student_batch_size)) if args.student_batch_size else ()),
             cwd=out,
         )
