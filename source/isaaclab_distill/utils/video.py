@@ -76,6 +76,15 @@ class FollowCamera(Camera):
         super().__init__(cfg)
         self._target = self._framed = None
         self._ready = False
+        if cfg.draw_colliders:
+            # the renderer ray-traces the model's shape BVH, which holds only VISIBLE shapes by default; this is how
+            # Newton's scene ray caster adds the colliders, and it must happen before the model is finalised
+            import newton
+            from isaaclab_newton.physics import NewtonBuilderCfg
+
+            sim = sim_utils.SimulationContext.instance()
+            builder = sim.get_or_create_backend(NewtonBuilderCfg(physics_cfg=sim.cfg.physics))
+            builder.default_bvh_cfg.shape_flags |= newton.ShapeFlags.COLLIDE_SHAPES
 
     def _prepare_camera(self, env_mask) -> None:
         if not self._ready:
@@ -138,6 +147,8 @@ class FollowCameraCfg(CameraCfg):
     when the scene has none."""
     checker_prim_path: str | None = None
     """Shapes below this prim path get a checkerboard texture (the video ground); None for none."""
+    draw_colliders: bool = False
+    """Also draw collision shapes that have no visual twin (a robot imported with colliders only, e.g. the A1)."""
 
 
 def video_camera_cfg(

@@ -244,12 +244,16 @@ class DepthParkourEnvCfg(ManagerBasedRLEnvCfg):
         self.scene.height_scanner.update_period = self.decimation * self.sim.dt
 
     def video_mode(self):
-        """Recording (``--video``): from behind and above the robot, ahead at its tile's obstacles; checkered ground."""
+        """Recording (``--video``): from behind and above the robot, ahead at its tile's obstacles; checkered ground.
+
+        The A1 has colliders only, so the camera draws them.
+        """
         from ...utils.video import video_camera_cfg
 
         self.scene.video_camera = video_camera_cfg(
             "robot", self.scene.terrain.prim_path, eye_offset=(-2.2, -1.6, 1.6), lookat_offset=(1.0, 0.0, -0.2)
         )
+        self.scene.video_camera.draw_colliders = True
 
     def play_mode(self):
         """Watching a policy: 16 envs on random levels of a smaller, fixed grid, no pushes, no observation noise."""
