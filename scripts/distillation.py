@@ -10,6 +10,11 @@ with per-block vehicle variants teacher k is bound to variant k:
     python scripts/distillation.py --task Isaac-Quadcopter-Point-Ctrl-MultiVehicle-v0 \
         --teacher_checkpoint logs/rsl_rl/light/<run>/model_149.pt logs/rsl_rl/heavy/<run>/model_149.pt
 
+Teachers trained one per vehicle by ``scripts/train_teachers.py`` come with a manifest that also sets the vehicles:
+
+    python scripts/distillation.py --task Isaac-Quadcopter-Point-Ctrl-Foundation-v0 \
+        --teacher_manifest logs/foundation/<run>/train/teachers.json +experiment=quadcopter_foundation
+
 On N GPUs (one rank each, ``torchrun`` underneath; ``--device cpu`` runs N CPU processes):
 
     python scripts/distillation.py --num_gpus 2 --task Isaac-Quadcopter-Point-Ctrl-v0 --teacher_checkpoint ...
@@ -38,7 +43,13 @@ parser = argparse.ArgumentParser(
     description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
 )
 add_env_args(parser)
-parser.add_argument("--teacher_checkpoint", nargs="+", required=True, help="PPO model_*.pt file(s) or globs.")
+parser.add_argument("--teacher_checkpoint", nargs="+", default=None, help="PPO model_*.pt file(s) or globs.")
+parser.add_argument(
+    "--teacher_manifest",
+    default=None,
+    help="teachers.json of scripts/train_teachers.py: teacher k and its vehicle on env block k (instead of"
+    " --teacher_checkpoint).",
+)
 parser.add_argument(
     "--agent",
     default=None,
@@ -71,7 +82,7 @@ from isaaclab_distill.distillation.runner import INTERRUPTED_FILE  # noqa: E402
 from isaaclab_distill.distillation.script_args import (  # noqa: E402
     apply_distillation_args,
     check_teacher_variants,
-    expand_teacher_paths,
+    resolve_teachers,
 )
 from isaaclab_distill.models import build_student  # noqa: E402
 from isaaclab_distill.models.observations import obs_shapes_of  # noqa: E402
@@ -96,7 +107,7 @@ def apply_flags(env_cfg, agent_cfg) -> list[str]:
     apply_env_args(args_cli, env_cfg)
     episode_steps = int(env_cfg.episode_length_s / (env_cfg.sim.dt * env_cfg.decimation))
     apply_distillation_args(args_cli, agent_cfg, env_cfg.scene.num_envs, episode_steps)
-    teacher_paths = expand_teacher_paths(args_cli.teacher_checkpoint)
+    teacher_paths = resolve_teachers(args_cli, env_cfg, args_cli.task)
     check_teacher_variants(env_cfg, len(teacher_paths))
     check_run_args(args_cli)
     if args_cli.resume:

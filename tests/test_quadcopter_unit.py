@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from isaaclab_distill.tasks.quadcopter import mdp
-from isaaclab_distill.tasks.quadcopter.quadcopter_env_cfg import POLICY_OBS_DIM, TEACHER_OBS_DIM
+from isaaclab_distill.tasks.quadcopter.quadcopter_env_cfg import POLICY_OBS_DIM, TEACHER_OBS_DIM, VEHICLE_PARAMETERS
 from isaaclab_distill.utils.hydra import load_task_configs, register_tasks
 
 QUAD_IDS = (
@@ -33,7 +33,10 @@ def test_tasks_register_through_entry_point():
 def test_teacher_sees_privileged_group_and_physics_is_newton():
     env_cfg, agent_cfg = load_task_configs(QUAD_IDS[0], "rsl_rl_cfg_entry_point")
     assert agent_cfg.obs_groups == {"actor": ["teacher"], "critic": ["teacher"]}
-    assert env_cfg.observation_space == POLICY_OBS_DIM and TEACHER_OBS_DIM == POLICY_OBS_DIM + 6
+    assert (
+        env_cfg.observation_space == POLICY_OBS_DIM
+        and TEACHER_OBS_DIM == POLICY_OBS_DIM + 3 + len(VEHICLE_PARAMETERS) == 22
+    )
     assert type(env_cfg.sim.physics).__name__ == "NewtonCfg"
     assert env_cfg.sim.physics.solver_cfg.__class__.__name__ == "MJWarpSolverCfg"
     low, high = env_cfg.dynamics.mass_scale_range
@@ -83,9 +86,9 @@ def test_vehicle_variants_lie_inside_the_normalisation_ranges():
     heavy, _ = load_task_configs("Isaac-Quadcopter-Point-Ctrl-Heavy-v0", None)
     assert multi.dynamics_variants == light.dynamics_variants + heavy.dynamics_variants
     for variant in multi.dynamics_variants:
-        for name in ("mass_scale_range", "thrust_to_weight_range", "motor_time_constant_range"):
+        for name in (f"{p}_range" for p in VEHICLE_PARAMETERS):
             (low, high), (vmin, vmax) = getattr(multi.dynamics, name), getattr(variant, name)
-            assert low <= vmin < vmax <= high, name
+            assert low <= vmin <= vmax <= high, name
     assert light.dynamics_variants[0].mass_scale_range[1] <= heavy.dynamics_variants[0].mass_scale_range[0]
 
 

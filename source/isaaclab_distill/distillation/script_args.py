@@ -16,12 +16,15 @@ from ..models import student_class
 from ..utils.errors import UserError
 from .cfg import DistillationAlgorithmCfg, DistillationCfg, DistillationStorageCfg, MultiTeacherCfg
 from .checkpoint import checkpoint_kind
+from .manifest import apply_variants, load_teacher_manifest
 
 
 def expand_teacher_paths(patterns: list[str]) -> list[str]:
     """Expand globs, keep the given order, and check every file is an rsl_rl PPO checkpoint."""
     if not patterns:
-        raise UserError("--teacher_checkpoint needs at least one PPO model_*.pt file (or a glob)")
+        raise UserError(
+            "--teacher_checkpoint needs at least one PPO model_*.pt file (or a glob), or --teacher_manifest"
+        )
     paths: list[str] = []
     for pattern in patterns:
         matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
@@ -34,13 +37,34 @@ def expand_teacher_paths(patterns: list[str]) -> list[str]:
     return [os.path.abspath(p) for p in paths]
 
 
+def resolve_teachers(args: Any, env_cfg: Any, task: str) -> list[str]:
+    """The teacher files of ``--teacher_checkpoint`` or ``--teacher_manifest`` (which also sets the env's vehicles).
+
+    Raises:
+        UserError: Neither or both flags, a manifest of another task, or a file that is not a PPO checkpoint.
+    """
+    manifest_path = getattr(args, "teacher_manifest", None)
+    if manifest_path and args.teacher_checkpoint:
+        raise UserError("pass --teacher_checkpoint or --teacher_manifest, not both")
+    if not manifest_path:
+        return expand_teacher_paths(args.teacher_checkpoint or [])
+    manifest = load_teacher_manifest(manifest_path)
+    if manifest.get("task") != task:
+        raise UserError(
+            f"'{manifest_path}' holds teachers of {manifest.get('task')}: pass --task {manifest.get('task')}"
+        )
+    apply_variants(env_cfg, [entry["variant"] for entry in manifest["teachers"]])
+    return expand_teacher_paths([entry["checkpoint"] for entry in manifest["teachers"]])
+
+
 def check_teacher_variants(env_cfg: Any, num_teachers: int) -> None:
     """Several teachers are bound to the task's variant blocks in order: their numbers must agree.
 
-    Teacher ``k`` labels the ``k``-th contiguous block of envs (the trainer's default split); a task with
-    ``dynamics_variants`` gives block ``k`` variant ``k`` (e.g. ``Isaac-Quadcopter-Point-Ctrl-MultiVehicle-v0``).
+    Teacher ``k`` labels the ``k``-th contiguous block of envs (the trainer's default split); a task with vehicle
+    variants (``vehicle_variants()``, e.g. ``Isaac-Quadcopter-Point-Ctrl-MultiVehicle-v0``) gives block ``k``
+    variant ``k``.
     """
-    variants = len(getattr(env_cfg, "dynamics_variants", None) or [])
+    variants = len(env_cfg.vehicle_variants()) if hasattr(env_cfg, "vehicle_variants") else 0
     if num_teachers > 1 and variants and num_teachers != variants:
         raise UserError(
             f"the task has {variants} vehicle variants but {num_teachers} teacher checkpoints were given:"

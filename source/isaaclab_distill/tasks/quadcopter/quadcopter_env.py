@@ -10,7 +10,7 @@ from isaaclab.envs import DirectRLEnv
 from isaaclab.utils.math import subtract_frame_transforms
 
 from . import mdp
-from .quadcopter_env_cfg import QuadcopterEnvCfg
+from .quadcopter_env_cfg import VEHICLE_PARAMETERS, QuadcopterEnvCfg
 
 
 class QuadcopterEnv(DirectRLEnv):
@@ -38,16 +38,14 @@ class QuadcopterEnv(DirectRLEnv):
         self._default_mass = self.robot.data.body_mass.torch.clone().reshape(n, 1)  # (N, 1) [kg]
         self._default_inertia = self.robot.data.body_inertia.torch.clone().reshape(n, 1, 9)
         self._gravity = float(torch.tensor(self.sim.cfg.gravity).norm())
-        # per-env sampling ranges [N, 2] of mass scale, thrust-to-weight, motor time constant (variant blocks)
-        variants = cfg.dynamics_variants or [cfg.dynamics]
+        # per-env sampling ranges [N, 2] of every vehicle parameter (contiguous variant blocks), and the values
+        variants = cfg.vehicle_variants() or [cfg.dynamics]
         block = torch.arange(n, device=dev) * len(variants) // n
         self._ranges = {
-            name: torch.tensor([getattr(v, name) for v in variants], device=dev)[block]
-            for name in ("mass_scale_range", "thrust_to_weight_range", "motor_time_constant_range")
+            name: torch.tensor([getattr(v, f"{name}_range") for v in variants], device=dev)[block]
+            for name in VEHICLE_PARAMETERS
         }
-        self._mass_scale = torch.ones(n, device=dev)
-        self._thrust_to_weight = torch.full((n,), sum(cfg.dynamics.thrust_to_weight_range) / 2, device=dev)
-        self._motor_tau = torch.full((n,), sum(cfg.dynamics.motor_time_constant_range) / 2, device=dev)
+        self._vehicle = {name: bounds.mean(dim=-1) for name, bounds in self._ranges.items()}  # [N] each
         self._episode_sums = {k: torch.zeros(n, device=dev) for k in ("lin_vel", "ang_vel", "distance_to_goal")}
 
     # -- actions
@@ -57,14 +55,19 @@ class QuadcopterEnv(DirectRLEnv):
 
     def _apply_action(self):
         # first-order motor lag, integrated at the physics rate
-        self._motor_state = mdp.first_order_lag(self._motor_state, self._actions, self.physics_dt, self._motor_tau)
-        max_thrust = self._thrust_to_weight * self._default_mass[:, 0] * self._gravity  # nominal mass: the
-        if self.cfg.action_mode == "wrench":  # heavier bodies get the same rotors, so less margin
+        v = self._vehicle
+        self._motor_state = mdp.first_order_lag(
+            self._motor_state, self._actions, self.physics_dt, v["motor_time_constant"]
+        )
+        max_thrust = v["thrust_to_weight"] * self._default_mass[:, 0] * self._gravity  # nominal mass: the heavier
+        if self.cfg.action_mode == "wrench":  # bodies get the same rotors, so less margin
             thrust = max_thrust * (self._motor_state[:, 0] + 1.0) / 2.0
-            moments = self.cfg.moment_scale * self._motor_state[:, 1:]
+            authority = torch.stack([v["arm_length_scale"], v["arm_length_scale"], v["yaw_torque_scale"]], dim=-1)
+            moments = self.cfg.moment_scale * authority * self._motor_state[:, 1:]
         else:
             motor_thrusts = (max_thrust / 4.0).unsqueeze(-1) * (self._motor_state + 1.0) / 2.0
-            wrench = mdp.motor_mixer(motor_thrusts, self.cfg.arm_length, self.cfg.yaw_torque_coef)
+            arm = self.cfg.arm_length * v["arm_length_scale"]
+            wrench = mdp.motor_mixer(motor_thrusts, arm, self.cfg.yaw_torque_coef * v["yaw_torque_scale"])
             thrust, moments = wrench[:, 0], wrench[:, 1:]
         self._forces[:, 0, 2] = thrust
         self._torques[:, 0, :] = moments
@@ -78,14 +81,9 @@ class QuadcopterEnv(DirectRLEnv):
         d = self.robot.data
         goal_b, _ = subtract_frame_transforms(d.root_pos_w.torch, d.root_quat_w.torch, self._goal_w)
         policy = torch.cat([d.root_ang_vel_b.torch, d.projected_gravity_b.torch, goal_b, self._actions], dim=-1)
-        rng = self.cfg.dynamics
+        rng = self.cfg.dynamics  # the ranges that normalise the privileged parameters
         params = torch.stack(
-            [
-                _normalize(self._mass_scale, rng.mass_scale_range),
-                _normalize(self._thrust_to_weight, rng.thrust_to_weight_range),
-                _normalize(self._motor_tau, rng.motor_time_constant_range),
-            ],
-            dim=-1,
+            [_normalize(self._vehicle[name], getattr(rng, f"{name}_range")) for name in VEHICLE_PARAMETERS], dim=-1
         )
         teacher = torch.cat([policy, d.root_lin_vel_b.torch, params], dim=-1)
         return {"policy": policy, "teacher": teacher}
@@ -134,13 +132,13 @@ class QuadcopterEnv(DirectRLEnv):
             self.episode_length_buf[:] = torch.randint_like(self.episode_length_buf, high=int(self.max_episode_length))
 
         # new dynamics
-        n, ranges = len(env_ids), self._ranges
-        self._mass_scale[env_ids] = mdp.sample_uniform_per_env(ranges["mass_scale_range"][env_ids])
-        self._thrust_to_weight[env_ids] = mdp.sample_uniform_per_env(ranges["thrust_to_weight_range"][env_ids])
-        self._motor_tau[env_ids] = mdp.sample_uniform_per_env(ranges["motor_time_constant_range"][env_ids])
-        scale = self._mass_scale[env_ids].unsqueeze(-1)
+        n = len(env_ids)
+        for name, bounds in self._ranges.items():
+            self._vehicle[name][env_ids] = mdp.sample_uniform_per_env(bounds[env_ids])
+        scale = self._vehicle["mass_scale"][env_ids].unsqueeze(-1)
+        inertia = self._default_inertia[env_ids] * (scale * self._vehicle["inertia_scale"][env_ids, None]).unsqueeze(-1)
         self.robot.set_masses_index(masses=self._default_mass[env_ids] * scale, env_ids=env_ids)
-        self.robot.set_inertias_index(inertias=self._default_inertia[env_ids] * scale.unsqueeze(-1), env_ids=env_ids)
+        self.robot.set_inertias_index(inertias=inertia, env_ids=env_ids)
         self._actions[env_ids] = 0.0
         self._motor_state[env_ids] = 0.0
 

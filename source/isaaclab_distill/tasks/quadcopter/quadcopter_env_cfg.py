@@ -17,9 +17,19 @@ POLICY_OBS_DIM = 13
 """Student observation: body angular velocity (3), projected gravity (3), goal position in body frame (3),
 last actions (4). Indices 6:9 hold the goal position (used by position-offset correction)."""
 
-TEACHER_OBS_DIM = POLICY_OBS_DIM + 3 + 3
-"""Teacher observation: the student's terms, then body linear velocity (3) and the normalised dynamics
-parameters (mass scale, thrust-to-weight, motor time constant)."""
+TEACHER_OBS_DIM = POLICY_OBS_DIM + 3 + 6
+"""Teacher observation: the student's terms, then body linear velocity (3) and the six normalised vehicle parameters
+in :data:`VEHICLE_PARAMETERS` order (0 where a range is a single value)."""
+
+VEHICLE_PARAMETERS = (
+    "mass_scale",
+    "thrust_to_weight",
+    "motor_time_constant",
+    "inertia_scale",
+    "arm_length_scale",
+    "yaw_torque_scale",
+)
+"""The vehicle's dynamics parameters; each has a ``<name>_range`` in :class:`DynamicsRandomizationCfg`."""
 
 
 @configclass
@@ -46,6 +56,14 @@ class DynamicsRandomizationCfg:
     """Maximum collective thrust over nominal weight."""
     motor_time_constant_range: tuple[float, float] = (0.02, 0.06)
     """First-order motor lag time constant [s]."""
+    inertia_scale_range: tuple[float, float] = (1.0, 1.0)
+    """Inertia multiplier on top of the mass scale (a mass spread further from, or closer to, the centre)."""
+    arm_length_scale_range: tuple[float, float] = (1.0, 1.0)
+    """Roll and pitch moment authority multiplier: the arm length in ``"motor"`` mode, ``moment_scale`` of Mx, My in
+    ``"wrench"`` mode."""
+    yaw_torque_scale_range: tuple[float, float] = (1.0, 1.0)
+    """Yaw moment authority multiplier: ``yaw_torque_coef`` in ``"motor"`` mode, ``moment_scale`` of Mz in
+    ``"wrench"`` mode."""
 
 
 @configclass
@@ -135,6 +153,10 @@ class QuadcopterEnvCfg(DirectRLEnvCfg):
 
     spread_initial_episodes: bool = True
     """Randomise episode progress on the first reset so that resets do not all happen on the same step."""
+
+    def vehicle_variants(self) -> list[DynamicsRandomizationCfg]:
+        """The vehicle variants: env block ``k`` of ``len(...)`` samples from entry ``k`` (empty: ``dynamics``)."""
+        return list(self.dynamics_variants)
 
     def video_mode(self):
         """Settings for recording (``--video``): the goal drawn as a marker."""

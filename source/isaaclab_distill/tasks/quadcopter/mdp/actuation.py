@@ -11,25 +11,32 @@ import torch
 _MOTOR_LAYOUT = ((1.0, -1.0, 1.0), (-1.0, 1.0, 1.0), (1.0, 1.0, -1.0), (-1.0, -1.0, -1.0))
 
 
-def motor_mixer(motor_thrusts: torch.Tensor, arm_length: float, yaw_torque_coef: float) -> torch.Tensor:
+def motor_mixer(
+    motor_thrusts: torch.Tensor, arm_length: float | torch.Tensor, yaw_torque_coef: float | torch.Tensor
+) -> torch.Tensor:
     """Map per-motor thrusts to a body wrench.
 
     Args:
         motor_thrusts: Motor thrusts [N], shape (N, 4).
-        arm_length: Distance of each motor from the centre of mass [m].
-        yaw_torque_coef: Yaw reaction torque per unit thrust [m].
+        arm_length: Distance of each motor from the centre of mass [m], one for all or per env, shape (N,).
+        yaw_torque_coef: Yaw reaction torque per unit thrust [m], one for all or per env, shape (N,).
 
     Returns:
         (collective thrust, Mx, My, Mz) in the body frame, shape (N, 4).
     """
     layout = torch.tensor(_MOTOR_LAYOUT, device=motor_thrusts.device, dtype=motor_thrusts.dtype)  # (4, 3)
-    r = arm_length / math.sqrt(2.0)
+    r = _column(arm_length) / math.sqrt(2.0)
     thrust = motor_thrusts.sum(dim=-1, keepdim=True)
     # torque = r x f with f along +z: tau_x = y * f, tau_y = -x * f
-    mx = r * motor_thrusts @ layout[:, 1:2]
-    my = -r * motor_thrusts @ layout[:, 0:1]
-    mz = -yaw_torque_coef * motor_thrusts @ layout[:, 2:3]
+    mx = r * (motor_thrusts @ layout[:, 1:2])
+    my = -r * (motor_thrusts @ layout[:, 0:1])
+    mz = -_column(yaw_torque_coef) * (motor_thrusts @ layout[:, 2:3])
     return torch.cat([thrust, mx, my, mz], dim=-1)
+
+
+def _column(value: float | torch.Tensor) -> float | torch.Tensor:
+    """A per-env ``[N]`` tensor as an ``[N, 1]`` column (a float stays a float)."""
+    return value.reshape(-1, 1) if torch.is_tensor(value) else value
 
 
 def first_order_lag(current: torch.Tensor, target: torch.Tensor, dt: float, tau: torch.Tensor) -> torch.Tensor:

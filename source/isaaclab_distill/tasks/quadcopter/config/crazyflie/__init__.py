@@ -29,11 +29,14 @@ for task_id, env_cfg in (
     ("Isaac-Quadcopter-Point-Ctrl-Light-v0", "QuadcopterLightEnvCfg"),
     ("Isaac-Quadcopter-Point-Ctrl-Heavy-v0", "QuadcopterHeavyEnvCfg"),
     ("Isaac-Quadcopter-Point-Ctrl-MultiVehicle-v0", "QuadcopterMultiVehicleEnvCfg"),
+    # foundation policy: K sampled vehicles (env.num_vehicles, env.vehicle_seed), env.vehicle_id=k flies one
+    ("Isaac-Quadcopter-Point-Ctrl-Foundation-v0", "foundation_env_cfg:QuadcopterFoundationEnvCfg"),
+    ("Isaac-Quadcopter-Point-Ctrl-Foundation-Play-v0", "foundation_env_cfg:QuadcopterFoundationEnvCfg_PLAY"),
 ):
     _register(
         task_id,
         "quadcopter_env:QuadcopterEnv",
-        f"quadcopter_env_cfg:{env_cfg}",
+        env_cfg if ":" in env_cfg else f"quadcopter_env_cfg:{env_cfg}",
         "QuadcopterPPORunnerCfg",
         "QuadcopterDistillationCfg",
     )

@@ -1,0 +1,95 @@
+"""The foundation-policy vehicle family: K quadcopters sampled over wide ranges, one env block each.
+
+RAPTOR (rl-tools ``foundation_policy``) trains one teacher per sampled vehicle and distils all of them into one small
+recurrent policy that identifies the vehicle in context. Here a seeded sampler draws the vehicles; with
+``vehicle_id=k`` the task is vehicle ``k`` alone (train its teacher there), with ``vehicle_id=-1`` it is all of them,
+block ``k`` of the envs flying vehicle ``k`` (the block teacher ``k`` labels in a multi-teacher distillation).
+Held-out vehicles are the same family drawn with another ``vehicle_seed``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from isaaclab.utils import configclass
+
+from ...utils.errors import UserError
+from .quadcopter_env_cfg import VEHICLE_PARAMETERS, DynamicsRandomizationCfg, QuadcopterEnvCfg
+
+FOUNDATION_RANGES = DynamicsRandomizationCfg(
+    mass_scale_range=(0.7, 1.4),
+    thrust_to_weight_range=(1.9, 3.0),  # of the nominal mass: the heaviest, weakest vehicle keeps 1.36
+    motor_time_constant_range=(0.02, 0.08),
+    inertia_scale_range=(0.75, 1.35),
+    arm_length_scale_range=(0.7, 1.4),
+    yaw_torque_scale_range=(0.5, 2.0),
+)
+"""The family's ranges (also what normalises the teachers' privileged parameters)."""
+
+LOG_UNIFORM = frozenset({"mass_scale", "inertia_scale", "arm_length_scale", "yaw_torque_scale"})
+"""Scale factors are drawn uniformly in log space (as likely halved as doubled); the others uniformly."""
+
+
+def sample_vehicles(ranges: DynamicsRandomizationCfg, num_vehicles: int, seed: int) -> list[DynamicsRandomizationCfg]:
+    """``num_vehicles`` fixed vehicles (single-value ranges) drawn from ``ranges`` by a generator seeded with ``seed``.
+
+    The same ``(ranges, num_vehicles, seed)`` gives the same vehicles on every machine (a CPU torch generator), and
+    the first ``k`` vehicles do not depend on ``num_vehicles``.
+    """
+    if num_vehicles < 1:
+        raise UserError(f"env.num_vehicles must be at least 1, got {num_vehicles}")
+    generator = torch.Generator().manual_seed(seed)
+    draws = torch.rand(num_vehicles, len(VEHICLE_PARAMETERS), generator=generator, dtype=torch.float64)
+    vehicles = []
+    for row in draws.tolist():
+        values = {}
+        for name, u in zip(VEHICLE_PARAMETERS, row):
+            low, high = getattr(ranges, f"{name}_range")
+            if name in LOG_UNIFORM:
+                value = math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
+            else:
+                value = low + u * (high - low)
+            values[f"{name}_range"] = (round(value, 6), round(value, 6))
+        vehicles.append(DynamicsRandomizationCfg(**values))
+    return vehicles
+
+
+def vehicle_parameters(vehicle: DynamicsRandomizationCfg) -> dict[str, float]:
+    """``{parameter: value}`` of a fixed vehicle (the middle of each range)."""
+    return {name: sum(getattr(vehicle, f"{name}_range")) / 2 for name in VEHICLE_PARAMETERS}
+
+
+@configclass
+class QuadcopterFoundationEnvCfg(QuadcopterEnvCfg):
+    """``num_vehicles`` sampled vehicles; ``vehicle_id=k`` selects one, ``-1`` flies them all (a block of envs each).
+
+    ``dynamics_variants``, when set (``distillation.py --teacher_manifest`` and the foundation evaluation set it from
+    a manifest), lists the vehicles explicitly and takes the sampler's place.
+    """
+
+    dynamics: DynamicsRandomizationCfg = FOUNDATION_RANGES
+    num_vehicles: int = 8
+    """K, the number of vehicles the sampler draws."""
+    vehicle_seed: int = 0
+    """Seed of the sampler (held-out vehicles: another seed)."""
+    vehicle_id: int = -1
+    """Fly vehicle ``k`` alone (``0 <= k < num_vehicles``), or all of them (``-1``)."""
+
+    def vehicle_variants(self) -> list[DynamicsRandomizationCfg]:
+        """The vehicles of the env blocks: the explicit list, else the sampled ones, narrowed to ``vehicle_id``."""
+        vehicles = list(self.dynamics_variants) or sample_vehicles(self.dynamics, self.num_vehicles, self.vehicle_seed)
+        if self.vehicle_id == -1:
+            return vehicles
+        if not 0 <= self.vehicle_id < len(vehicles):
+            raise UserError(f"env.vehicle_id must be -1 or in [0, {len(vehicles)}), got {self.vehicle_id}")
+        return [vehicles[self.vehicle_id]]
+
+
+@configclass
+class QuadcopterFoundationEnvCfg_PLAY(QuadcopterFoundationEnvCfg):
+    """Play variant: few envs, episodes start together."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.play_mode()
