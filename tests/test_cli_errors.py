@@ -35,6 +35,24 @@ def test_train_rejects_bad_input(tmp_path, args, needles):
     assert not (tmp_path / "logs").exists(), "a rejected run must not leave a run directory behind"
 
 
+FOUNDATION = "Isaac-Quadcopter-Point-Ctrl-Foundation-v0"
+FOUNDATION_CASES = [
+    ("train.py", ["--task", FOUNDATION, "env.num_vehicles=3", "env.vehicle_id=3"], ["env.vehicle_id must be -1 or in"]),
+    ("train_teachers.py", ["--task", QUAD_TASK, "--num_vehicles", "2", "--out", "t"], ["has no vehicle family"]),
+    ("train_teachers.py", ["--task", FOUNDATION, "--num_vehicles", "0", "--out", "t"], ["at least 1"]),
+    ("distillation.py", ["--task", FOUNDATION, "--teacher_manifest", "no.json"], ["'no.json' does not exist"]),
+    ("distillation.py", ["--task", FOUNDATION], ["or --teacher_manifest"]),
+    ("foundation_eval.py", ["--manifest", "no.json", "--student", "s.pt", "--out", "e"], ["does not exist"]),
+]
+
+
+@pytest.mark.parametrize("script,args,needles", FOUNDATION_CASES, ids=[c[0] + c[2][0][:20] for c in FOUNDATION_CASES])
+def test_foundation_scripts_reject_bad_input(tmp_path, script, args, needles):
+    proc = run_script(script, *args, cwd=tmp_path, timeout=120)
+    assert_one_line_error(proc, *needles)
+    assert not (tmp_path / "logs").exists() and not (tmp_path / "t").exists()
+
+
 def test_play_refuses_distributed(tmp_path):
     proc = run_script(
         "play.py", "--task", QUAD_TASK, "--checkpoint", "x.pt", "--distributed", cwd=tmp_path, timeout=120

@@ -154,6 +154,9 @@ def check_env_cfg(env_cfg: Any) -> None:
         integer = path == "env.decimation"
         if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)) or not value > 0:
             raise UserError(f"{path}={value} cannot run: it must be {minimum}")
+    vehicle_variants = getattr(env_cfg, "vehicle_variants", None)
+    if callable(vehicle_variants):
+        vehicle_variants()  # a vehicle family checks its selection (env.vehicle_id, env.num_vehicles) here
 
 
 def apply_distributed(args: argparse.Namespace, env_cfg: Any, agent_cfg: Any | None = None) -> Any:
