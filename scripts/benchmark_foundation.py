@@ -45,7 +45,7 @@ parser.add_argument("--held_out", type=int, default=4, help="H held-out vehicles
 parser.add_argument("--vehicle_seed", type=int, default=0, help="Sampler seed of the training vehicles.")
 parser.add_argument("--held_out_seed", type=int, default=1, help="Sampler seed of the held-out vehicles.")
 parser.add_argument("--teacher_envs", type=int, default=256, help="Envs of each PPO teacher run.")
-parser.add_argument("--teacher_iterations", type=int, default=150, help="PPO iterations per teacher.")
+parser.add_argument("--teacher_iterations", type=int, default=200, help="PPO iterations per teacher.")
 parser.add_argument("--student_envs", type=int, default=None, help="Distillation envs (experiment default).")
 parser.add_argument("--student_epochs", type=int, default=None, help="Distillation epochs (experiment default).")
 parser.add_argument("--eval_envs_per_vehicle", type=int, default=64, help="Evaluation envs (episodes) per vehicle.")

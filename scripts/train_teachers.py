@@ -2,9 +2,9 @@
 
 Example (the foundation policy's 8 training vehicles, then 4 held-out ones drawn with another seed):
     python scripts/train_teachers.py --task Isaac-Quadcopter-Point-Ctrl-Foundation-v0 --num_vehicles 8 \
-        --vehicle_seed 0 --out logs/foundation/train --num_envs 256 --max_iterations 150 --device cpu --jobs 2
+        --vehicle_seed 0 --out logs/foundation/train --num_envs 256 --device cpu --jobs 2
     python scripts/train_teachers.py --task Isaac-Quadcopter-Point-Ctrl-Foundation-v0 --num_vehicles 4 \
-        --vehicle_seed 1 --out logs/foundation/held_out --num_envs 256 --max_iterations 150 --device cpu --jobs 2
+        --vehicle_seed 1 --out logs/foundation/held_out --num_envs 256 --device cpu --jobs 2
     python scripts/distillation.py --task Isaac-Quadcopter-Point-Ctrl-Foundation-v0 \
         --teacher_manifest logs/foundation/train/teachers.json +experiment=quadcopter_foundation
 

@@ -29,16 +29,26 @@ for task_id, env_cfg in (
     ("Isaac-Quadcopter-Point-Ctrl-Light-v0", "QuadcopterLightEnvCfg"),
     ("Isaac-Quadcopter-Point-Ctrl-Heavy-v0", "QuadcopterHeavyEnvCfg"),
     ("Isaac-Quadcopter-Point-Ctrl-MultiVehicle-v0", "QuadcopterMultiVehicleEnvCfg"),
-    # foundation policy: K sampled vehicles (env.num_vehicles, env.vehicle_seed), env.vehicle_id=k flies one
-    ("Isaac-Quadcopter-Point-Ctrl-Foundation-v0", "foundation_env_cfg:QuadcopterFoundationEnvCfg"),
-    ("Isaac-Quadcopter-Point-Ctrl-Foundation-Play-v0", "foundation_env_cfg:QuadcopterFoundationEnvCfg_PLAY"),
 ):
     _register(
         task_id,
         "quadcopter_env:QuadcopterEnv",
-        env_cfg if ":" in env_cfg else f"quadcopter_env_cfg:{env_cfg}",
+        f"quadcopter_env_cfg:{env_cfg}",
         "QuadcopterPPORunnerCfg",
         "QuadcopterDistillationCfg",
+    )
+
+# foundation policy: K sampled vehicles (env.num_vehicles, env.vehicle_seed), env.vehicle_id=k flies one
+for task_id, env_cfg in (
+    ("Isaac-Quadcopter-Point-Ctrl-Foundation-v0", "QuadcopterFoundationEnvCfg"),
+    ("Isaac-Quadcopter-Point-Ctrl-Foundation-Play-v0", "QuadcopterFoundationEnvCfg_PLAY"),
+):
+    _register(
+        task_id,
+        "quadcopter_env:QuadcopterEnv",
+        f"foundation_env_cfg:{env_cfg}",
+        "QuadcopterFoundationPPORunnerCfg",
+        "QuadcopterFoundationDistillationCfg",
     )
 
 # the multi-agent variant (DirectMARLEnv): two quadcopters, one agent each; the scripts convert it to one agent

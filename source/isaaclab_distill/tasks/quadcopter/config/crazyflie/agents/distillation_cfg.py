@@ -49,6 +49,21 @@ class QuadcopterDistillationCfg(DistillationCfg):
 
 
 @configclass
+class QuadcopterFoundationDistillationCfg(QuadcopterDistillationCfg):
+    """K vehicle teachers into one student (``--teacher_manifest``), as RAPTOR's post-training.
+
+    Worst-k selection and position-offset correction on, 50 epochs; ``+experiment=quadcopter_foundation`` adds 512
+    envs (64 per vehicle).
+    """
+
+    experiment_name = "quadcopter_foundation"
+    n_epochs = 50
+    multi_teacher = MultiTeacherCfg(
+        selection="worst_k", k=4, position_offset_correction=True, position_obs_slice=(6, 9)
+    )
+
+
+@configclass
 class QuadcopterPairDistillationCfg(QuadcopterDistillationCfg):
     """The two-quadcopter task: an MLP student on the converted env's ``policy`` group (the teacher's input too)."""
 
