@@ -44,7 +44,8 @@ from isaaclab_distill.utils import UserError, load_task_configs  # noqa: E402
 from isaaclab_distill.utils.envs import make_env  # noqa: E402
 from isaaclab_distill.utils.runs import teacher_agent_cfg  # noqa: E402
 
-THRESHOLDS = {"train bar": 0.95, "held-out bar": 0.90}
+THRESHOLDS = {"train": 0.95, "held_out": 0.90}
+"""The issue's bars: a student at >= 95 % of each training vehicle's teacher, >= 90 % of the held-out ones'."""
 
 
 def vehicles_of(manifests: dict[str, dict]) -> list[dict]:

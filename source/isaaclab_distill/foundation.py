@@ -101,7 +101,10 @@ def write_report(out_dir: str, report: dict[str, Any]) -> dict[str, str]:
 
 
 def plot_ratios(rows: list[dict[str, Any]], thresholds: dict[str, float], path: str) -> None:
-    """Bars of each student's return over the vehicle's own teacher's, per vehicle (training, then held-out)."""
+    """Bars of each student's return over the vehicle's own teacher's, per vehicle (training, then held-out).
+
+    ``thresholds``: ``{"train" | "held_out": ratio}``, drawn as a dashed line over that set's vehicles.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -114,16 +117,19 @@ def plot_ratios(rows: list[dict[str, Any]], thresholds: dict[str, float], path: 
     for i, label in enumerate(labels):
         xs = [k + (i - (len(labels) - 1) / 2) * width for k in range(len(rows))]
         ax.bar(xs, [row["ratios"][label] for row in rows], width=width, label=label)
-    for name, value in thresholds.items():
-        ax.axhline(value, linestyle="--", color="gray", linewidth=1)
-        ax.text(len(rows) - 0.5, value, f" {name} {value:.2f}", va="bottom", ha="right", fontsize=8, color="gray")
     split = sum(row["set"] == "train" for row in rows) - 0.5
+    spans = {"train": (-0.5, split), "held_out": (split, len(rows) - 0.5)}
+    for name, value in thresholds.items():  # each set's bar over its own vehicles
+        low, high = spans[name]
+        ax.hlines(value, low, high, linestyles="--", colors="gray", linewidth=1)
+        ax.text(high, value, f"{value:.2f} ", va="bottom", ha="right", fontsize=8, color="gray")
     ax.axvline(split, color="black", linewidth=0.8)
     ax.set_xticks(range(len(rows)), names)
     ax.set_ylabel("student return / own teacher's return")
     ax.set_xlabel("vehicle (T: training, H: held out)")
-    ax.set_ylim(bottom=min(0.0, *(row["ratios"][x] for row in rows for x in labels if math.isfinite(row["ratios"][x]))))
-    ax.legend(loc="lower left")
+    finite = [row["ratios"][x] for row in rows for x in labels if math.isfinite(row["ratios"][x])]
+    ax.set_ylim(min(0.0, *finite), 1.2 * max(1.0, *finite))
+    ax.legend(loc="upper left", ncol=max(1, len(labels)))
     ax.grid(True, axis="y", alpha=0.3)
     fig.savefig(path, dpi=100)
     plt.close(fig)
