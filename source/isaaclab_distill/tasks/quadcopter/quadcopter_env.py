@@ -46,6 +46,7 @@ class QuadcopterEnv(DirectRLEnv):
             for name in VEHICLE_PARAMETERS
         }
         self._vehicle = {name: bounds.mean(dim=-1) for name, bounds in self._ranges.items()}  # [N] each
+        self._authority = torch.ones(n, 3, device=dev)  # roll, pitch, yaw moment multipliers, set per episode
         self._episode_sums = {k: torch.zeros(n, device=dev) for k in ("lin_vel", "ang_vel", "distance_to_goal")}
 
     # -- actions
@@ -62,12 +63,11 @@ class QuadcopterEnv(DirectRLEnv):
         max_thrust = v["thrust_to_weight"] * self._default_mass[:, 0] * self._gravity  # nominal mass: the heavier
         if self.cfg.action_mode == "wrench":  # bodies get the same rotors, so less margin
             thrust = max_thrust * (self._motor_state[:, 0] + 1.0) / 2.0
-            authority = torch.stack([v["arm_length_scale"], v["arm_length_scale"], v["yaw_torque_scale"]], dim=-1)
-            moments = self.cfg.moment_scale * authority * self._motor_state[:, 1:]
+            moments = self.cfg.moment_scale * self._authority * self._motor_state[:, 1:]
         else:
             motor_thrusts = (max_thrust / 4.0).unsqueeze(-1) * (self._motor_state + 1.0) / 2.0
-            arm = self.cfg.arm_length * v["arm_length_scale"]
-            wrench = mdp.motor_mixer(motor_thrusts, arm, self.cfg.yaw_torque_coef * v["yaw_torque_scale"])
+            arm, yaw = self.cfg.arm_length * self._authority[:, 0], self.cfg.yaw_torque_coef * self._authority[:, 2]
+            wrench = mdp.motor_mixer(motor_thrusts, arm, yaw)
             thrust, moments = wrench[:, 0], wrench[:, 1:]
         self._forces[:, 0, 2] = thrust
         self._torques[:, 0, :] = moments
@@ -135,8 +135,12 @@ class QuadcopterEnv(DirectRLEnv):
         n = len(env_ids)
         for name, bounds in self._ranges.items():
             self._vehicle[name][env_ids] = mdp.sample_uniform_per_env(bounds[env_ids])
-        scale = self._vehicle["mass_scale"][env_ids].unsqueeze(-1)
-        inertia = self._default_inertia[env_ids] * (scale * self._vehicle["inertia_scale"][env_ids, None]).unsqueeze(-1)
+        v = {name: values[env_ids] for name, values in self._vehicle.items()}
+        self._authority[env_ids] = torch.stack(
+            [v["arm_length_scale"], v["arm_length_scale"], v["yaw_torque_scale"]], -1
+        )
+        scale = v["mass_scale"].unsqueeze(-1)
+        inertia = self._default_inertia[env_ids] * (scale * v["inertia_scale"].unsqueeze(-1)).unsqueeze(-1)
         self.robot.set_masses_index(masses=self._default_mass[env_ids] * scale, env_ids=env_ids)
         self.robot.set_inertias_index(inertias=inertia, env_ids=env_ids)
         self._actions[env_ids] = 0.0
