@@ -53,16 +53,19 @@ class QuadcopterFoundationDistillationCfg(QuadcopterDistillationCfg):
     """K vehicle teachers into one student (``--teacher_manifest``), as RAPTOR's post-training.
 
     Position-offset correction on; every teacher's envs feed the dataset. Measured 2026-12-05 (2-core CPU, the
-    benchmark's 8 teachers, 512 envs, GRU, seed 0; exact final rollouts over the teachers' 124.1): 50 epochs 0.922,
-    100 epochs 0.988; ``selection="worst_k"`` (student returns from an explicit evaluation every 20 epochs, as
-    offset-corrected collection gives no free ones) 0.819 with k=4, and with k=2 the collection return fell from 114
-    to 44 by epoch 39: the student forgets the vehicles it is not shown. ``+experiment=quadcopter_foundation`` adds
-    512 envs (64 per vehicle of 8).
+    benchmark's 8 teachers, 512 envs, GRU with 64 units, seed 0; exact final rollouts over the teachers' 124.1): 50
+    epochs 0.922, 100 epochs 0.988, 150 epochs 0.989 (128 units: 0.991); ``selection="worst_k"`` (student returns
+    from an explicit evaluation every 20 epochs, as offset-corrected collection gives no free ones) 0.819 with k=4,
+    and with k=2 the collection return fell from 114 to 44 by epoch 39: the student forgets the vehicles it is not
+    shown. ``+experiment=quadcopter_foundation`` adds 512 envs (64 per vehicle of 8).
     """
 
     experiment_name = "quadcopter_foundation"
     n_epochs = 150
     multi_teacher = MultiTeacherCfg(position_offset_correction=True, position_obs_slice=(6, 9))
+    # twice the GRU state of the one-vehicle student: at 64, 150 epochs gave a training-vehicle minimum of 0.899 and a
+    # held-out one of 0.370 of the own teachers' return; at 128, 0.942 and 0.690 (2026-12-05, foundation_eval.py)
+    student = StudentCfg(class_name="gru", hidden_dims=[128, 128], rnn_hidden_dim=128, obs_normalization=True)
 
 
 @configclass
