@@ -16,6 +16,8 @@ import yaml
 from helpers import REPO, run_script
 from helpers.user_tasks import ISAACLAB_DISTILLATION_TASK, PPO_ONLY_TASK, install
 
+from isaaclab_distill.tasks.quadcopter.quadcopter_env_cfg import TEACHER_OBS_DIM
+
 pytestmark = pytest.mark.sim
 
 FAST = ["--num_envs", "16", "--device", "cpu", "--seed", "1", "env.episode_length_s=2.0"]
@@ -62,7 +64,7 @@ def ppo_only_run(user_env, tmp_path_factory) -> tuple[pathlib.Path, str]:
 def test_task_with_only_a_ppo_cfg_trains_distils_and_plays(ppo_only_run):
     teacher, out = ppo_only_run
     assert "[INFO] distillation config: rsl_rl_cfg_entry_point (" in out
-    assert "[INFO] Teacher architecture: obs=19, actions=4, hidden=[64, 64] (model_1.pt)" in out
+    assert f"[INFO] Teacher architecture: obs={TEACHER_OBS_DIM}, actions=4, hidden=[64, 64] (model_1.pt)" in out
     epochs = [line.split(" | collect ")[1] for line in out.splitlines() if " | collect " in line]
     assert len(epochs) == 2 and any(" +- " in e.split(" | ")[0] for e in epochs)  # collection return: mean +- std
     run = next((teacher.parents[3] / "distillation" / "quadcopter_point_ctrl").iterdir())  # the PPO cfg's name

@@ -30,10 +30,11 @@ from isaaclab_distill.evaluation import (
     save_summary,
 )
 from isaaclab_distill.models import build_student
+from isaaclab_distill.tasks.quadcopter.quadcopter_env_cfg import POLICY_OBS_DIM, TEACHER_OBS_DIM
 from isaaclab_distill.utils import UserError
 from isaaclab_distill.utils.runs import teacher_agent_cfg
 
-POLICY_DIM, TEACHER_DIM, ACTIONS = 13, 19, 4  # quadcopter 'policy' / 'teacher' groups, 4 actions
+POLICY_DIM, TEACHER_DIM, ACTIONS = POLICY_OBS_DIM, TEACHER_OBS_DIM, 4  # quadcopter 'policy' / 'teacher' groups
 
 
 def make_student_checkpoint(path: pathlib.Path, class_name: str = "gru", obs_dim: int = POLICY_DIM) -> pathlib.Path:
