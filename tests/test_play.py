@@ -194,11 +194,12 @@ def test_play_teacher(teacher_run, tmp_path):
     teacher = Teacher.from_checkpoint(path, teacher_agent_cfg(QUAD_TASK, path), obs, ACTIONS)
     expected = teacher.model(obs)  # the actor; the clamp to clip_actions is the env wrapper's job at play time
     assert teacher.clip_actions == 1.0 and expected.abs().max() > 1.0
+    # random inputs drive the raw actor far out (|a| up to ~50): float32 rounding there is ~1e-7 relative
     torch.testing.assert_close(
-        onnx_actions(run / "exported" / "policy.onnx", obs["teacher"]), expected, atol=1e-5, rtol=0
+        onnx_actions(run / "exported" / "policy.onnx", obs["teacher"]), expected, atol=1e-5, rtol=1e-6
     )
     torch.testing.assert_close(
-        torch.jit.load(run / "exported" / "policy.pt")(obs["teacher"]), expected, atol=1e-5, rtol=0
+        torch.jit.load(run / "exported" / "policy.pt")(obs["teacher"]), expected, atol=1e-5, rtol=1e-6
     )
 
 
