@@ -19,7 +19,6 @@ from isaaclab_distill.tasks.quadcopter.foundation_env_cfg import (
     FOUNDATION_RANGES,
     angular_authority,
     sample_vehicles,
-    vehicle_parameters,
 )
 from isaaclab_distill.tasks.quadcopter.quadcopter_env_cfg import VEHICLE_PARAMETERS
 from isaaclab_distill.utils import UserError, load_task_configs
@@ -41,7 +40,7 @@ def test_sampler_is_seeded_wide_and_inside_the_ranges():
         assert spread > 0.7, name  # 64 draws cover the range
     for vehicle in vehicles:  # only flyable ones: roll and yaw authority within the band
         low, high = ANGULAR_AUTHORITY_RANGE
-        assert all(low <= a <= high for a in angular_authority(vehicle_parameters(vehicle)))
+        assert all(low <= a <= high for a in angular_authority(variant_parameters(vehicle.to_dict())))
 
 
 def test_vehicle_id_selects_one_vehicle_of_the_family():

@@ -72,11 +72,6 @@ def sample_vehicles(ranges: DynamicsRandomizationCfg, num_vehicles: int, seed: i
     raise UserError("the vehicle ranges leave almost no flyable vehicle: widen env.dynamics")
 
 
-def vehicle_parameters(vehicle: DynamicsRandomizationCfg) -> dict[str, float]:
-    """``{parameter: value}`` of a fixed vehicle (the middle of each range)."""
-    return {name: sum(getattr(vehicle, f"{name}_range")) / 2 for name in VEHICLE_PARAMETERS}
-
-
 @configclass
 class QuadcopterFoundationEnvCfg(QuadcopterEnvCfg):
     """``num_vehicles`` sampled vehicles; ``vehicle_id=k`` selects one, ``-1`` flies them all (a block of envs each).
