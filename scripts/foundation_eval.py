@@ -69,6 +69,8 @@ def block_teachers(teachers: list[Teacher], num_envs: int) -> TeacherGroupsPolic
 def main() -> None:
     """Manifests + students checked -> one env of every vehicle -> teachers' and students' rollouts -> report."""
     # 1. inputs, checked before the simulator starts
+    if args_cli.video:
+        raise UserError("foundation_eval.py records no videos: watch one vehicle with scripts/play.py --video")
     manifests = {"train": load_teacher_manifest(args_cli.manifest)}
     if args_cli.held_out_manifest:
         manifests["held_out"] = load_teacher_manifest(args_cli.held_out_manifest)

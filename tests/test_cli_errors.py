@@ -43,6 +43,7 @@ FOUNDATION_CASES = [
     ("distillation.py", ["--task", FOUNDATION, "--teacher_manifest", "no.json"], ["'no.json' does not exist"]),
     ("distillation.py", ["--task", FOUNDATION], ["or --teacher_manifest"]),
     ("foundation_eval.py", ["--manifest", "no.json", "--student", "s.pt", "--out", "e"], ["does not exist"]),
+    ("foundation_eval.py", ["--manifest", "no.json", "--student", "s.pt", "--out", "e", "--video"], ["no videos"]),
 ]
 
 
