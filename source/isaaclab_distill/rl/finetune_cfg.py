@@ -1,0 +1,129 @@
+"""Configs of the fine-tuning run: PPO on a distilled student, with an optional scheduled distillation term.
+
+``scripts/finetune.py`` adapts the task's registered rsl_rl PPO config (:func:`as_finetune_cfg`) into a
+:class:`FinetuneRunnerCfg`, so the task's own PPO settings (rollout length, learning rate, critic, obs groups) apply
+and every field here is a Hydra override: ``agent.finetune.critic_warmup_iterations=0``,
+``agent.finetune.guidance.coef=1.0``. :func:`runner_dict` then turns it into the plain dict rsl_rl's
+``OnPolicyRunner`` builds from: the actor is the student (:class:`.student_actor.StudentActor`), the critic the
+task's (on the task's critic group: it may read privileged observations), the algorithm :class:`.guided_ppo.GuidedPPO`.
+
+One mechanism, several recipes (as rl_games' DAgger variants), all settings of :class:`GuidanceCfg`:
+
+- PPO fine-tune (default): ``coef=0``, ``beta=0``;
+- DAgger -> fine-tune: ``coef=1, coef_end=0, coef_iterations=N``: the behaviour loss fades out over N iterations;
+- teacher-guided RL: a constant small ``coef``;
+- pure DAgger: ``rl_coef=0, coef=1, beta=1, beta_end=0``: no PPO actor term, the teacher drives a decaying share.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+from isaaclab.utils import configclass
+from isaaclab_rl.rsl_rl import RslRlOnPolicyRunnerCfg
+
+STUDENT_ACTOR = "isaaclab_distill.rl.student_actor:StudentActor"
+GUIDED_PPO = "isaaclab_distill.rl.guided_ppo:GuidedPPO"
+
+
+def linear(start: float, end: float | None, iterations: int, iteration: int) -> float:
+    """``start`` -> ``end`` linearly over ``iterations`` iterations, then ``end``.
+
+    ``end=None`` or no iterations: ``start`` throughout.
+    """
+    if end is None or iterations <= 0:
+        return start
+    return start + (end - start) * min(1.0, iteration / iterations)
+
+
+@configclass
+class GuidanceCfg:
+    """The distillation term inside PPO: ``loss = value + rl_coef * ppo_actor + coef(t) * behaviour_loss``."""
+
+    coef: float = 0.0
+    """Weight of the behaviour loss (student mean vs the teacher's action) at iteration 0."""
+    coef_end: float | None = None
+    """Weight after ``coef_iterations`` (linear in between); ``None``: ``coef`` throughout."""
+    coef_iterations: int = 0
+    """Iterations of the linear change of the weight."""
+    beta: float = 0.0
+    """Share of the envs the teacher drives at iteration 0 (drawn per env at each episode start). Their steps enter
+    the behaviour loss and the critic's targets, never the PPO surrogate (their actions are not the student's)."""
+    beta_end: float | None = None
+    """Share after ``beta_iterations``; ``None``: ``beta`` throughout."""
+    beta_iterations: int = 0
+    """Iterations of the linear change of the share."""
+    rl_coef: float = 1.0
+    """Weight of PPO's actor terms (surrogate and entropy); 0 with ``coef > 0`` is DAgger with a critic."""
+    loss: Literal["mse", "huber"] = "mse"
+    """Behaviour loss."""
+
+    def at(self, iteration: int) -> tuple[float, float]:
+        """``(coef, beta)`` of ``iteration``."""
+        coef = linear(self.coef, self.coef_end, self.coef_iterations, iteration)
+        return coef, linear(self.beta, self.beta_end, self.beta_iterations, iteration)
+
+    @property
+    def needs_teacher(self) -> bool:
+        """Whether any iteration uses the teacher."""
+        return any(v not in (None, 0.0) for v in (self.coef, self.coef_end, self.beta, self.beta_end))
+
+
+@configclass
+class FinetuneCfg:
+    """What fine-tuning adds to the task's PPO config."""
+
+    init_std: float = 0.1
+    """Initial action std: the distilled mean is good already, so exploration starts narrow."""
+    learn_std: bool = True
+    """Learn the action std (or keep ``init_std``)."""
+    critic_warmup_iterations: int = 10
+    """PPO iterations with the actor frozen (weights and normaliser): the fresh critic learns the student's values
+    first, so its first, wrong advantages cannot wreck the distilled behaviour."""
+    guidance: GuidanceCfg = GuidanceCfg()
+    """The optional distillation term and teacher share."""
+
+
+@configclass
+class FinetuneRunnerCfg(RslRlOnPolicyRunnerCfg):
+    """The task's PPO runner config plus :class:`FinetuneCfg`."""
+
+    finetune: FinetuneCfg = FinetuneCfg()
+
+
+def as_finetune_cfg(agent_cfg: Any, env_cfg: Any = None) -> FinetuneRunnerCfg:
+    """The registered rsl_rl runner config of a task as a :class:`FinetuneRunnerCfg` (the ``agent_cfg_adapter``)."""
+    if isinstance(agent_cfg, FinetuneRunnerCfg):
+        return agent_cfg
+    known = {f.name for f in dataclasses.fields(FinetuneRunnerCfg)}
+    values = {f.name: getattr(agent_cfg, f.name) for f in dataclasses.fields(agent_cfg) if f.name in known}
+    return FinetuneRunnerCfg(**values)
+
+
+def runner_dict(cfg: dict, student: str, student_groups: list[str], teacher: str | None) -> dict:
+    """rsl_rl's runner dict of a fine-tuning run from ``to_dict(FinetuneRunnerCfg)`` (after rsl_rl's migration).
+
+    Args:
+        cfg: The runner config as a dict; its ``actor`` / ``obs_groups["actor"]`` describe the task's PPO teacher.
+        student: Student checkpoint (the actor's start).
+        student_groups: Observation groups the student reads (its actor set).
+        teacher: PPO teacher checkpoint for the guidance term (``None``: none).
+    """
+    cfg = dict(cfg)
+    finetune = cfg.pop("finetune")
+    teacher_actor, teacher_groups = cfg["actor"], dict(cfg["obs_groups"])
+    cfg["actor"] = {
+        "class_name": STUDENT_ACTOR,
+        "checkpoint": student,
+        "init_std": finetune["init_std"],
+        "learn_std": finetune["learn_std"],
+    }
+    cfg["obs_groups"] = {"actor": list(student_groups), "critic": list(teacher_groups.get("critic", student_groups))}
+    guide = None
+    if teacher is not None:
+        guide = {"checkpoint": teacher, "actor": teacher_actor, "obs_groups": teacher_groups}
+        guide["clip_actions"] = cfg.get("clip_actions")
+    cfg["algorithm"] = dict(cfg["algorithm"], class_name=GUIDED_PPO, teacher=guide, guidance=finetune["guidance"])
+    cfg["algorithm"]["critic_warmup_iterations"] = finetune["critic_warmup_iterations"]
+    return cfg
