@@ -61,7 +61,9 @@ def test_linear_schedule_and_guidance():
 
 
 def test_runner_dict_puts_the_student_in_the_actor_and_keeps_the_critic():
-    finetune = {"init_std": 0.2, "learn_std": True, "critic_warmup_iterations": 3, "guidance": GuidanceCfg().to_dict()}
+    finetune = {"init_std": 0.2, "learn_std": True, "train_memory": False, "critic_warmup_iterations": 3}
+    finetune["critic_from_teacher"] = True
+    finetune["guidance"] = GuidanceCfg().to_dict()
     cfg = {
         "actor": {"class_name": "MLPModel", "hidden_dims": [64]},
         "critic": {"class_name": "MLPModel", "hidden_dims": [64]},
@@ -76,6 +78,7 @@ def test_runner_dict_puts_the_student_in_the_actor_and_keeps_the_critic():
     assert out["obs_groups"] == {"actor": ["policy"], "critic": ["teacher"]}  # asymmetric: the critic is privileged
     alg = out["algorithm"]
     assert alg["class_name"].endswith("guided_ppo:GuidedPPO") and alg["critic_warmup_iterations"] == 3
+    assert alg["critic_from_teacher"] and out["actor"]["train_memory"] is False
     assert alg["teacher"]["checkpoint"] == "t.pt" and alg["teacher"]["actor"] == cfg["actor"]  # the task's teacher
     assert alg["learning_rate"] == 1e-3 and "finetune" not in out
     assert runner_dict(cfg, "s.pt", ["policy"], None)["algorithm"]["teacher"] is None

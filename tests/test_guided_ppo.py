@@ -15,7 +15,7 @@ from rsl_rl.models import MLPModel
 from rsl_rl.storage import RolloutStorage
 from tensordict import TensorDict
 
-from isaaclab_distill.distillation import Teacher, save_checkpoint
+from isaaclab_distill.distillation import Teacher, TeacherLoadError, save_checkpoint
 from isaaclab_distill.models import build_student
 from isaaclab_distill.rl.guided_ppo import GuidedPPO
 from isaaclab_distill.rl.student_actor import StudentActor
@@ -79,3 +79,16 @@ def test_the_behaviour_term_alone_pulls_the_student_onto_the_teacher(tmp_path, c
         alg.actor.reset()
         student = alg.actor(obs)
         assert torch.allclose(student, alg.teacher.act(obs), atol=0.2)
+
+
+def test_the_critic_starts_from_the_teachers(tmp_path):
+    """``critic_from_teacher``: the teacher checkpoint's critic is loaded; one of another layout is one clear error."""
+    alg, obs = make_alg(tmp_path, "gru", {}, driven=False)
+    teacher_critic = MLPModel(obs, GROUPS, "critic", 1, hidden_dims=[16])
+    torch.save({"actor_state_dict": {}, "critic_state_dict": teacher_critic.state_dict()}, tmp_path / "model_9.pt")
+    alg.load_teacher_critic(str(tmp_path / "model_9.pt"))
+    assert all(torch.equal(v, teacher_critic.state_dict()[k]) for k, v in alg.critic.state_dict().items())
+    other = MLPModel(obs, GROUPS, "critic", 1, hidden_dims=[32])
+    torch.save({"actor_state_dict": {}, "critic_state_dict": other.state_dict()}, tmp_path / "model_8.pt")
+    with pytest.raises(TeacherLoadError, match="critic_from_teacher=false"):
+        alg.load_teacher_critic(str(tmp_path / "model_8.pt"))

@@ -78,9 +78,14 @@ class FinetuneCfg:
     """Initial action std: the distilled mean is good already, so exploration starts narrow."""
     learn_std: bool = True
     """Learn the action std (or keep ``init_std``)."""
+    train_memory: bool = True
+    """Let PPO change a recurrent student's GRU/LSTM too (``False``: only the MLP head and the std learn)."""
     critic_warmup_iterations: int = 10
     """PPO iterations with the actor frozen (weights and normaliser): the fresh critic learns the student's values
     first, so its first, wrong advantages cannot wreck the distilled behaviour."""
+    critic_from_teacher: bool = True
+    """With ``--teacher_checkpoint``: start the critic from the teacher's (same critic config and groups) instead of
+    a fresh one; the warm-up then calibrates it to the student."""
     guidance: GuidanceCfg = GuidanceCfg()
     """The optional distillation term and teacher share."""
 
@@ -118,6 +123,7 @@ def runner_dict(cfg: dict, student: str, student_groups: list[str], teacher: str
         "checkpoint": student,
         "init_std": finetune["init_std"],
         "learn_std": finetune["learn_std"],
+        "train_memory": finetune["train_memory"],
     }
     cfg["obs_groups"] = {"actor": list(student_groups), "critic": list(teacher_groups.get("critic", student_groups))}
     guide = None
@@ -126,4 +132,5 @@ def runner_dict(cfg: dict, student: str, student_groups: list[str], teacher: str
         guide["clip_actions"] = cfg.get("clip_actions")
     cfg["algorithm"] = dict(cfg["algorithm"], class_name=GUIDED_PPO, teacher=guide, guidance=finetune["guidance"])
     cfg["algorithm"]["critic_warmup_iterations"] = finetune["critic_warmup_iterations"]
+    cfg["algorithm"]["critic_from_teacher"] = finetune["critic_from_teacher"]
     return cfg

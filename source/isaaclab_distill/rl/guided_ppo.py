@@ -31,8 +31,9 @@ from rsl_rl.storage import RolloutStorage
 from rsl_rl.utils import unpad_trajectories
 from tensordict import TensorDict
 
+from ..distillation.checkpoint import load_checkpoint
 from ..distillation.losses import behaviour_loss
-from ..distillation.teacher import Teacher
+from ..distillation.teacher import Teacher, check_state_dict_shapes
 from .finetune_cfg import GuidanceCfg
 
 LABELS, DRIVEN = "teacher_actions", "teacher_driven"
@@ -48,6 +49,7 @@ class GuidedPPO(PPO):
         critic: nn.Module,
         storage: RolloutStorage,
         critic_warmup_iterations: int = 0,
+        critic_from_teacher: bool = True,
         guidance: dict | None = None,
         teacher: dict | None = None,
         **ppo_kwargs,
@@ -55,12 +57,14 @@ class GuidedPPO(PPO):
         """rsl_rl's PPO arguments plus the warm-up length, a :class:`.finetune_cfg.GuidanceCfg` dict and the teacher.
 
         ``teacher``: ``{"checkpoint", "actor", "obs_groups", "clip_actions"}`` of a PPO teacher; it is loaded by
-        :meth:`construct_algorithm`, which has the env's observations.
+        :meth:`construct_algorithm`, which has the env's observations: as the labeller when the guidance uses it,
+        and, with ``critic_from_teacher``, its critic is the start of this critic.
         """
         super().__init__(actor, critic, storage, **ppo_kwargs)
         if ppo_kwargs.get("rnd_cfg") or ppo_kwargs.get("symmetry_cfg"):
             raise ValueError("fine-tuning supports neither RND nor symmetry augmentation")
         self.critic_warmup_iterations = int(critic_warmup_iterations)
+        self.critic_from_teacher = critic_from_teacher
         self.guidance = GuidanceCfg(**(guidance or {}))
         self.teacher_cfg = teacher
         self.teacher: Teacher | None = None
@@ -70,10 +74,12 @@ class GuidedPPO(PPO):
 
     @staticmethod
     def construct_algorithm(obs: TensorDict, env: VecEnv, cfg: dict, device: str) -> GuidedPPO:
-        """rsl_rl's construction, then the teacher and a storage that also holds its labels."""
+        """rsl_rl's construction, then the teacher's critic, the teacher and a storage that also holds its labels."""
         alg: GuidedPPO = PPO.construct_algorithm(obs, env, cfg, device)  # type: ignore[assignment]
-        if alg.teacher_cfg is not None:
-            path = alg.teacher_cfg["checkpoint"]
+        path = alg.teacher_cfg["checkpoint"] if alg.teacher_cfg else None
+        if path and alg.critic_from_teacher:
+            alg.load_teacher_critic(path)
+        if path and alg.guidance.needs_teacher:
             alg.teacher = Teacher.from_checkpoint(path, alg.teacher_cfg, obs, env.num_actions, device)
             alg.driven = torch.zeros(env.num_envs, dtype=torch.bool, device=device)
             shapes = [env.num_actions]
@@ -82,6 +88,20 @@ class GuidedPPO(PPO):
             )
             alg.teacher.reset()  # labelling the example stepped a recurrent teacher
         return alg
+
+    def load_teacher_critic(self, path: str) -> None:
+        """Start the critic from the PPO teacher's (rl_games #378 warm-starts its central value the same way).
+
+        It values the states of the teacher's behaviour, which the student imitates, so the warm-up only calibrates it.
+
+        Raises:
+            TeacherLoadError: The teacher's critic does not have this critic's layout (its obs groups or sizes).
+        """
+        state = load_checkpoint(path, map_location=self.device, kind="teacher")["critic_state_dict"]
+        check_state_dict_shapes(
+            self.critic, state, path, "critic (agent.finetune.critic_from_teacher=false: a fresh one)"
+        )
+        self.critic.load_state_dict(state)
 
     def labelled(self, obs: TensorDict) -> TensorDict:
         """``obs`` plus the teacher's action ``[N, A]`` and the driven flags ``[N, 1]`` (a new TensorDict)."""

@@ -44,6 +44,7 @@ class StudentActor(nn.Module):
         init_std: float = 0.1,
         std_type: str = "scalar",
         learn_std: bool = True,
+        train_memory: bool = True,
     ) -> None:
         """Load the student of ``checkpoint`` and check it against the env.
 
@@ -56,6 +57,7 @@ class StudentActor(nn.Module):
             init_std: Initial action std of the Gaussian exploration noise.
             std_type: ``"scalar"`` or ``"log"`` (rsl_rl's parameterisations).
             learn_std: Learn the std (PPO) or keep it at ``init_std``.
+            train_memory: Let PPO change the recurrent layers too (``False``: only the MLP head and the std learn).
 
         Raises:
             UserError: An image student, or a student whose groups or action size do not fit the env.
@@ -71,6 +73,8 @@ class StudentActor(nn.Module):
         if student.action_dim != output_dim:
             raise UserError(f"the student of '{checkpoint}' acts in {student.action_dim} dims, the env in {output_dim}")
         self.student = student.train()
+        if not train_memory and student.is_recurrent:
+            self.student.rnn.requires_grad_(False)
         self.obs_groups = list(obs_groups[obs_set])
         self.obs_dim = student.obs_dim
         self.is_recurrent = bool(student.is_recurrent)
