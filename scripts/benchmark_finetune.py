@@ -1,8 +1,9 @@
 """Distil, then fine-tune: a distilled student before and after PPO fine-tuning (with / without warm-up) vs its teacher.
 
-1. ``finetune.py`` twice from the same student, side by side (one CPU core each): the task's defaults (critic
-   warm-up) and ``agent.finetune.critic_warmup_iterations=0`` (the ablation);
-2. every policy (teacher, distilled student, both fine-tuned students) evaluated by one function, as the
+1. ``finetune.py`` four times from the same student, ``--jobs`` at once (one CPU core each): the defaults (critic
+   from the teacher's, 10 warm-up iterations), without the warm-up, with a fresh critic, and with a fresh critic and
+   no warm-up (the ablations);
+2. every policy (teacher, distilled student, the fine-tuned students) evaluated by one function, as the
    distillation benchmark does: every env's first episode from a seeded synchronous reset, deterministic actions,
    ``--eval_seeds`` seeds of ``--eval_envs`` envs;
 3. a table (return, / teacher, fine-tuning wall time) and, from each run's ``learning_curve.json``, the mean step
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -33,7 +35,8 @@ parser.add_argument("--teacher_checkpoint", required=True, help="The student's P
 parser.add_argument("--student", required=True, help="Distilled student (final_student.pt).")
 parser.add_argument("--out", default="logs/benchmarks/finetune", help="Output folder.")
 parser.add_argument("--train_envs", type=int, default=256, help="Envs of the fine-tuning runs.")
-parser.add_argument("--iterations", type=int, default=400, help="PPO iterations of each fine-tuning run.")
+parser.add_argument("--iterations", type=int, default=300, help="PPO iterations of each fine-tuning run.")
+parser.add_argument("--jobs", type=int, default=2, help="Fine-tuning runs at once (one per CPU core).")
 parser.add_argument("--eval_envs", type=int, default=256, help="Envs (first episodes) per evaluation seed.")
 parser.add_argument("--eval_seeds", type=int, default=2, help="Evaluation seeds.")
 parser.add_argument("--early", type=int, default=20, help="Iterations that count as the start of a curve.")
@@ -48,26 +51,54 @@ from isaaclab_distill.utils import UserError, load_task_configs  # noqa: E402
 from isaaclab_distill.utils.envs import make_env  # noqa: E402
 from isaaclab_distill.utils.io import atomic_write_text  # noqa: E402
 
-RUNS = {"warm-up": [], "no warm-up": ["agent.finetune.critic_warmup_iterations=0"]}
+NO_WARMUP, FRESH = "agent.finetune.critic_warmup_iterations=0", "agent.finetune.critic_from_teacher=false"
+RUNS = {
+    "teacher critic, warm-up": [],
+    "teacher critic, no warm-up": [NO_WARMUP],
+    "fresh critic, warm-up": [FRESH],
+    "fresh critic, no warm-up": [FRESH, NO_WARMUP],
+}
+
+
+def run_dir(out: str, label: str) -> str:
+    """The run folder of a variant."""
+    return os.path.join(out, label.replace(", ", "_").replace(" ", "_").replace("-", "_"))
 
 
 def finetune_all(out: str) -> dict[str, float]:
-    """Both fine-tuning runs at once (a finished run is kept); their wall times [s]."""
-    procs, walls = {}, {}
+    """The fine-tuning runs, ``--jobs`` at once (a finished run keeps its wall time); their wall times [s]."""
+    walls, pending = {}, []
+    done = os.path.join(out, "walls.json")
+    known = json.load(open(done)) if os.path.isfile(done) else {}
     for label, overrides in RUNS.items():
-        run_dir = os.path.join(out, label.replace(" ", "_").replace("-", "_"))
-        if os.path.isfile(os.path.join(run_dir, "final_student.pt")):
-            walls[label] = json.load(open(os.path.join(out, "benchmark.json")))["finetune_wall_s"][label]
+        folder = run_dir(out, label)
+        if os.path.isfile(os.path.join(folder, "final_student.pt")) and label in known:
+            walls[label] = known[label]
             continue
         cmd = [sys.executable, os.path.join(SCRIPTS, "finetune.py"), "--task", args_cli.task, "--device", "cpu"]
-        cmd += ["--student", args_cli.student, "--num_envs", str(args_cli.train_envs), "--run_dir", run_dir]
-        cmd += ["--max_iterations", str(args_cli.iterations), "--seed", "0", *overrides]
-        log = open(os.path.join(out, f"{os.path.basename(run_dir)}.log"), "w")
-        procs[label] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), time.perf_counter(), log.name)
-    for label, (proc, start, log) in procs.items():
-        if proc.wait() != 0:
-            raise UserError(f"fine-tuning '{label}' failed; see {log}")
-        walls[label] = time.perf_counter() - start
+        cmd += ["--student", args_cli.student, "--teacher_checkpoint", args_cli.teacher_checkpoint]
+        cmd += [
+            "--num_envs",
+            str(args_cli.train_envs),
+            "--run_dir",
+            folder,
+            "--max_iterations",
+            str(args_cli.iterations),
+        ]
+        pending.append((label, [*cmd, "--seed", "0", *overrides], f"{folder}.log"))
+    while pending:
+        batch, pending = pending[: args_cli.jobs], pending[args_cli.jobs :]
+        procs = []
+        for label, cmd, log in batch:
+            shutil.rmtree(run_dir(out, label), ignore_errors=True)  # an interrupted run starts again
+            with open(log, "w") as handle:
+                procs.append((label, subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT), log))
+        start = time.perf_counter()
+        for label, proc, log in procs:
+            if proc.wait() != 0:
+                raise UserError(f"fine-tuning '{label}' failed; see {log}")
+            walls[label] = time.perf_counter() - start
+        atomic_write_text(done, json.dumps(walls, indent=2) + "\n")
     return walls
 
 
@@ -86,7 +117,7 @@ def main() -> None:
     os.makedirs(out, exist_ok=True)
     walls = finetune_all(out)
     policies = {"teacher": args_cli.teacher_checkpoint, "distilled": args_cli.student}
-    runs = {label: os.path.join(out, label.replace(" ", "_").replace("-", "_")) for label in RUNS}
+    runs = {label: run_dir(out, label) for label in RUNS}
     policies.update({f"fine-tuned ({label})": os.path.join(d, "final_student.pt") for label, d in runs.items()})
 
     env_cfg, _ = load_task_configs(args_cli.task, "rsl_rl_cfg_entry_point", [])
@@ -108,9 +139,9 @@ def main() -> None:
     rows = []
     for label, values in returns.items():
         mean = sum(values) / len(values)
-        run = next((runs[k] for k in runs if k in label), None)
-        curve = curve_start_end(run, args_cli.early) if run else (float("nan"),) * 3
-        wall = next((walls[k] for k in walls if k in label), float("nan"))
+        variant = label.removeprefix("fine-tuned (").removesuffix(")")
+        curve = curve_start_end(runs[variant], args_cli.early) if variant in runs else (float("nan"),) * 3
+        wall = walls.get(variant, float("nan"))
         rows.append({"policy": label, "return": mean, "ratio": mean / teacher, "wall_s": wall, "curve": curve})
     result = {"rows": rows, "finetune_wall_s": walls, "returns": returns, "args": vars(args_cli)}
     atomic_write_text(os.path.join(out, "benchmark.json"), json.dumps(result, indent=2) + "\n")
