@@ -40,6 +40,7 @@ parser.add_argument("--jobs", type=int, default=2, help="Fine-tuning runs at onc
 parser.add_argument("--eval_envs", type=int, default=256, help="Envs (first episodes) per evaluation seed.")
 parser.add_argument("--eval_seeds", type=int, default=2, help="Evaluation seeds.")
 parser.add_argument("--early", type=int, default=20, help="Iterations that count as the start of a curve.")
+parser.add_argument("--curve_every", type=int, default=100, help="Also evaluate student_<it>.pt every so many its.")
 args_cli = parse_args(parser)
 
 from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper  # noqa: E402
@@ -124,6 +125,7 @@ def main() -> None:
     args_cli.num_envs = args_cli.eval_envs
     apply_env_args(args_cli, env_cfg)
     returns: dict[str, list[float]] = {}
+    curves: dict[str, dict[int, float]] = {}
     with launch(env_cfg, args_cli):
         env = RslRlVecEnvWrapper(make_env(args_cli.task, env_cfg))
         try:
@@ -132,6 +134,10 @@ def main() -> None:
                 policy = load_policy(path, obs, env.num_actions, args_cli.task, env.device)
                 returns[label] = [evaluate(env, policy, seed) for seed in range(args_cli.eval_seeds)]
                 print(f"[finetune] {label}: {returns[label]}", flush=True)
+            for label, folder in runs.items():  # the deterministic return along the run (seed 0)
+                for it in range(args_cli.curve_every, args_cli.iterations, args_cli.curve_every):
+                    policy = load_policy(os.path.join(folder, f"student_{it}.pt"), obs, env.num_actions, args_cli.task)
+                    curves.setdefault(label, {})[it] = evaluate(env, policy, 0)
         finally:
             env.close()
 
@@ -143,7 +149,7 @@ def main() -> None:
         curve = curve_start_end(runs[variant], args_cli.early) if variant in runs else (float("nan"),) * 3
         wall = walls.get(variant, float("nan"))
         rows.append({"policy": label, "return": mean, "ratio": mean / teacher, "wall_s": wall, "curve": curve})
-    result = {"rows": rows, "finetune_wall_s": walls, "returns": returns, "args": vars(args_cli)}
+    result = {"rows": rows, "finetune_wall_s": walls, "returns": returns, "curves": curves, "args": vars(args_cli)}
     atomic_write_text(os.path.join(out, "benchmark.json"), json.dumps(result, indent=2) + "\n")
     print(
         f"\n| policy | return | / teacher | fine-tuning wall | step reward: first {args_cli.early} its (min) | last |"
@@ -155,6 +161,9 @@ def main() -> None:
             f"| {r['policy']} | {r['return']:.1f} | {r['ratio']:.3f} | {r['wall_s'] / 60:.1f} min"
             f" | {start:.4f} ({low:.4f}) | {end:.4f} |"
         )
+    print("\n| run | " + " | ".join(f"it {it} / teacher" for it in next(iter(curves.values()), {})) + " |")
+    for label, curve in curves.items():
+        print(f"| {label} | " + " | ".join(f"{value / teacher:.3f}" for value in curve.values()) + " |")
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ class StudentActor(nn.Module):
         init_std: float = 0.1,
         std_type: str = "scalar",
         learn_std: bool = True,
-        train_memory: bool = True,
+        train_memory: bool = False,
     ) -> None:
         """Load the student of ``checkpoint`` and check it against the env.
 
