@@ -161,7 +161,8 @@ def main() -> None:
             f"| {r['policy']} | {r['return']:.1f} | {r['ratio']:.3f} | {r['wall_s'] / 60:.1f} min"
             f" | {start:.4f} ({low:.4f}) | {end:.4f} |"
         )
-    print("\n| run | " + " | ".join(f"it {it} / teacher" for it in next(iter(curves.values()), {})) + " |")
+    steps = list(next(iter(curves.values()), {}))
+    print("\n| run | " + " | ".join(f"it {it} / teacher" for it in steps) + " |\n|---|" + "---|" * len(steps))
     for label, curve in curves.items():
         print(f"| {label} | " + " | ".join(f"{value / teacher:.3f}" for value in curve.values()) + " |")
 
