@@ -23,7 +23,6 @@ import time
 from isaaclab_distill.utils.cli import (
     add_env_args,
     apply_distributed,
-    apply_env_args,
     cli_main,
     launch,
     parse_args,
@@ -55,7 +54,7 @@ from isaaclab_distill.rl.finetune_cfg import as_finetune_cfg, runner_dict  # noq
 from isaaclab_distill.rl.finetune_runner import FinetuneRunner  # noqa: E402
 from isaaclab_distill.utils import UserError, hydra_task_config  # noqa: E402
 from isaaclab_distill.utils.envs import make_env  # noqa: E402
-from isaaclab_distill.utils.run_args import apply_logger, check_run_args, write_manifest  # noqa: E402
+from isaaclab_distill.utils.run_args import apply_ppo_args, write_manifest  # noqa: E402
 from isaaclab_distill.utils.runs import dump_params, make_run_dir  # noqa: E402
 
 LIBRARY = "finetune"
@@ -80,14 +79,7 @@ def check_inputs(agent_cfg) -> list[str]:
 def main(env_cfg, agent_cfg) -> None:
     """Resolved configs -> env -> rsl_rl wrapper -> PPO runner on the student -> learn -> final_student.pt."""
     # 1. flags, then every check before the simulator starts
-    apply_env_args(args_cli, env_cfg, agent_cfg)
-    if args_cli.max_iterations is not None:
-        if args_cli.max_iterations <= 0:
-            raise UserError(f"--max_iterations must be positive, got {args_cli.max_iterations}")
-        agent_cfg.max_iterations = args_cli.max_iterations
-    agent_cfg.experiment_name = args_cli.experiment_name or agent_cfg.experiment_name
-    check_run_args(args_cli)
-    apply_logger(args_cli, agent_cfg)
+    apply_ppo_args(args_cli, env_cfg, agent_cfg)
     student_groups = check_inputs(agent_cfg)
     ranks = apply_distributed(args_cli, env_cfg, agent_cfg)  # --distributed: cuda:<LOCAL_RANK>, seed + RANK
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())

@@ -15,7 +15,6 @@ import time
 from isaaclab_distill.utils.cli import (
     add_env_args,
     apply_distributed,
-    apply_env_args,
     cli_main,
     launch,
     parse_args,
@@ -43,24 +42,16 @@ from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cf
 
 from isaaclab_distill.rl import CURVE_FILE, LearningCurveEnv, TeacherRunner  # noqa: E402
 from isaaclab_distill.rl.curves import final_results  # noqa: E402
-from isaaclab_distill.utils import UserError, hydra_task_config, load_task_configs  # noqa: E402
+from isaaclab_distill.utils import hydra_task_config, load_task_configs  # noqa: E402
 from isaaclab_distill.utils.envs import make_env  # noqa: E402
-from isaaclab_distill.utils.run_args import apply_logger, check_run_args, select_checkpoint, write_manifest  # noqa: E402
+from isaaclab_distill.utils.run_args import apply_ppo_args, select_checkpoint, write_manifest  # noqa: E402
 from isaaclab_distill.utils.runs import dump_params, make_run_dir, resolve_checkpoint  # noqa: E402
 from isaaclab_distill.utils.sweep import sweep_cli  # noqa: E402
 
 
 def apply_flags(env_cfg, agent_cfg) -> None:
     """The flags into the resolved configs (they win over defaults and overrides), checked before the simulator."""
-    apply_env_args(args_cli, env_cfg, agent_cfg)
-    if args_cli.max_iterations is not None:
-        if args_cli.max_iterations <= 0:
-            raise UserError(f"--max_iterations must be positive, got {args_cli.max_iterations}")
-        agent_cfg.max_iterations = args_cli.max_iterations
-    if args_cli.experiment_name:
-        agent_cfg.experiment_name = args_cli.experiment_name
-    check_run_args(args_cli)
-    apply_logger(args_cli, agent_cfg)
+    apply_ppo_args(args_cli, env_cfg, agent_cfg)
 
 
 @cli_main

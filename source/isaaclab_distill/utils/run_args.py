@@ -18,6 +18,7 @@ import os
 from datetime import datetime
 from typing import Any
 
+from .cli import apply_env_args
 from .errors import UserError
 
 LOGGERS = {"tensorboard": "tensorboard", "wandb": "wandb", "neptune": "neptune"}
@@ -189,3 +190,22 @@ def select_play_checkpoint(selector: str, task: str, experiment: str, root: str 
         f"--checkpoint {selector}: no distillation or PPO run of {task} with a run.json and a checkpoint under"
         f" {root}/{{distillation,rsl_rl}}/{experiment}: pass a checkpoint file or a run directory"
     )
+
+
+def apply_ppo_args(args: argparse.Namespace, env_cfg: Any, agent_cfg: Any) -> None:
+    """The flags of the PPO scripts (``train.py``, ``finetune.py``) into the resolved configs, before the simulator.
+
+    The env flags, ``--max_iterations``, ``--experiment_name``, the run flags and ``--logger``.
+
+    Raises:
+        UserError: A bad value, named with its fix.
+    """
+    apply_env_args(args, env_cfg, agent_cfg)
+    if args.max_iterations is not None:
+        if args.max_iterations <= 0:
+            raise UserError(f"--max_iterations must be positive, got {args.max_iterations}")
+        agent_cfg.max_iterations = args.max_iterations
+    if args.experiment_name:
+        agent_cfg.experiment_name = args.experiment_name
+    check_run_args(args)
+    apply_logger(args, agent_cfg)
