@@ -95,10 +95,13 @@ def finetune_all(out: str) -> dict[str, float]:
             with open(log, "w") as handle:
                 procs.append((label, subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT), log))
         start = time.perf_counter()
-        for label, proc, log in procs:
-            if proc.wait() != 0:
-                raise UserError(f"fine-tuning '{label}' failed; see {log}")
-            walls[label] = time.perf_counter() - start
+        while any(label not in walls for label, _, _ in procs):  # each run's own end
+            for label, proc, log in procs:
+                if label not in walls and proc.poll() is not None:
+                    if proc.returncode != 0:
+                        raise UserError(f"fine-tuning '{label}' failed; see {log}")
+                    walls[label] = time.perf_counter() - start
+            time.sleep(1.0)
         atomic_write_text(done, json.dumps(walls, indent=2) + "\n")
     return walls
 
@@ -114,6 +117,11 @@ def curve_start_end(run_dir: str, early: int) -> tuple[float, float, float]:
 @cli_main
 def main() -> None:
     """Fine-tune twice -> evaluate every policy from the same seeded resets -> table and benchmark.json."""
+    counts = {"--jobs": args_cli.jobs, "--eval_seeds": args_cli.eval_seeds, "--early": args_cli.early}
+    counts.update({"--curve_every": args_cli.curve_every, "--iterations": args_cli.iterations})
+    for flag, value in counts.items():
+        if value < 1:
+            raise UserError(f"{flag} must be at least 1, got {value}")
     out = os.path.abspath(args_cli.out)
     os.makedirs(out, exist_ok=True)
     walls = finetune_all(out)
@@ -136,8 +144,10 @@ def main() -> None:
                 print(f"[finetune] {label}: {returns[label]}", flush=True)
             for label, folder in runs.items():  # the deterministic return along the run (seed 0)
                 for it in range(args_cli.curve_every, args_cli.iterations, args_cli.curve_every):
-                    policy = load_policy(os.path.join(folder, f"student_{it}.pt"), obs, env.num_actions, args_cli.task)
-                    curves.setdefault(label, {})[it] = evaluate(env, policy, 0)
+                    path = os.path.join(folder, f"student_{it}.pt")  # written every save_interval iterations
+                    if os.path.isfile(path):
+                        policy = load_policy(path, obs, env.num_actions, args_cli.task, env.device)
+                        curves.setdefault(label, {})[it] = evaluate(env, policy, 0)
         finally:
             env.close()
 

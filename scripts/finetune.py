@@ -1,7 +1,8 @@
 """Fine-tune a distilled student with PPO (rsl_rl), optionally with a scheduled distillation term.
 
-The student (MLP, GRU or LSTM ``final_student.pt``) becomes the PPO actor, the critic is fresh and reads the task's
-critic group (privileged observations: asymmetric actor-critic), the action std starts at
+The student (MLP, GRU or LSTM ``final_student.pt``) becomes the PPO actor, the critic reads the task's critic group
+(privileged observations: asymmetric actor-critic) and starts from the teacher's with ``--teacher_checkpoint``
+(fresh without), the action std starts at
 ``agent.finetune.init_std`` and the actor stays frozen for ``agent.finetune.critic_warmup_iterations``. The rest of
 the PPO settings are the task's own (its ``rsl_rl_cfg_entry_point``). The run writes ``model_<it>.pt`` (resume
 with ``--resume``) and ``student_<it>.pt`` / ``final_student.pt``, which ``play.py`` plays and exports unchanged.
@@ -49,29 +50,35 @@ from isaaclab.utils import to_dict  # noqa: E402
 from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg  # noqa: E402
 
 from isaaclab_distill.distillation import load_checkpoint  # noqa: E402
+from isaaclab_distill.distillation.teacher import agent_cfg_to_dict  # noqa: E402
 from isaaclab_distill.rl import CURVE_FILE, LearningCurveEnv  # noqa: E402
-from isaaclab_distill.rl.finetune_cfg import as_finetune_cfg, runner_dict  # noqa: E402
+from isaaclab_distill.rl.finetune_cfg import as_finetune_cfg, check_finetune_cfg, check_resume, runner_dict  # noqa: E402
 from isaaclab_distill.rl.finetune_runner import FinetuneRunner  # noqa: E402
 from isaaclab_distill.utils import UserError, hydra_task_config  # noqa: E402
 from isaaclab_distill.utils.envs import make_env  # noqa: E402
 from isaaclab_distill.utils.run_args import apply_ppo_args, write_manifest  # noqa: E402
-from isaaclab_distill.utils.runs import dump_params, make_run_dir  # noqa: E402
+from isaaclab_distill.utils.runs import dump_params, make_run_dir, teacher_agent_cfg  # noqa: E402
 
 LIBRARY = "finetune"
 
 
-def check_inputs(agent_cfg) -> list[str]:
-    """Every check that needs no simulator; returns the student's observation groups."""
+def check_inputs(agent_cfg) -> tuple[list[str], dict | None]:
+    """Every check that needs no simulator; the student's observation groups and the teacher's runner config."""
+    if args_cli.multirun:
+        raise UserError("finetune.py runs one job: drop -m (sweep with a shell loop over finetune.py runs)")
+    check_finetune_cfg(agent_cfg)
     student = load_checkpoint(args_cli.student)  # readable, and a student
+    teacher_cfg = None
     if args_cli.teacher_checkpoint:
         load_checkpoint(args_cli.teacher_checkpoint, kind="teacher")
+        teacher_cfg = agent_cfg_to_dict(teacher_agent_cfg(args_cli.task, args_cli.teacher_checkpoint))
     elif agent_cfg.finetune.guidance.needs_teacher:
         raise UserError("agent.finetune.guidance uses a teacher (coef or beta > 0): pass --teacher_checkpoint")
     if args_cli.resume:
-        load_checkpoint(args_cli.resume, kind="teacher")  # a fine-tuning model_*.pt has the PPO layout
-    if agent_cfg.finetune.critic_warmup_iterations < 0 or agent_cfg.finetune.init_std <= 0:
-        raise UserError("agent.finetune.critic_warmup_iterations must be >= 0 and agent.finetune.init_std > 0")
-    return list(student["student_cfg"].get("obs_shapes") or {"policy": None})
+        check_resume(load_checkpoint(args_cli.resume, kind="teacher"), student, args_cli.resume)
+    cfg = student["student_cfg"]
+    old_group = (student.get("distillation_cfg") or {}).get("student_obs_group", "policy")  # before obs groups
+    return list(cfg.get("obs_shapes") or {old_group: None}), teacher_cfg
 
 
 @cli_main
@@ -80,7 +87,7 @@ def main(env_cfg, agent_cfg) -> None:
     """Resolved configs -> env -> rsl_rl wrapper -> PPO runner on the student -> learn -> final_student.pt."""
     # 1. flags, then every check before the simulator starts
     apply_ppo_args(args_cli, env_cfg, agent_cfg)
-    student_groups = check_inputs(agent_cfg)
+    student_groups, teacher_cfg = check_inputs(agent_cfg)
     ranks = apply_distributed(args_cli, env_cfg, agent_cfg)  # --distributed: cuda:<LOCAL_RANK>, seed + RANK
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
 
@@ -106,7 +113,8 @@ def main(env_cfg, agent_cfg) -> None:
         )
         try:
             # 4. rsl_rl's runner on the student actor, a fresh critic and the guided PPO
-            cfg = runner_dict(to_dict(agent_cfg), args_cli.student, student_groups, args_cli.teacher_checkpoint)
+            teacher = args_cli.teacher_checkpoint
+            cfg = runner_dict(to_dict(agent_cfg), args_cli.student, student_groups, teacher, teacher_cfg)
             runner = FinetuneRunner(env, cfg, log_dir=log_dir, device=agent_cfg.device)
             if args_cli.resume:
                 print(f"[INFO] resuming from {args_cli.resume}")

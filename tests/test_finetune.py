@@ -111,10 +111,14 @@ def test_finetune_recipes_are_experiments_of_one_config(name, expected):
         (["--student", "missing.pt"], ["'missing.pt' does not exist"]),
         (["--student", "TEACHER"], ["not a student checkpoint"]),
         (["--student", "STUDENT", "agent.finetune.guidance.coef=1.0"], ["--teacher_checkpoint"]),
-        (["--student", "STUDENT", "agent.finetune.init_std=0"], ["init_std > 0"]),
+        (["--student", "STUDENT", "agent.finetune.init_std=0"], ["init_std must be > 0"]),
         (["--student", "STUDENT", "agent.finetune.critic_warmup=1"], ["critic_warmup_iterations"]),
+        (["--student", "STUDENT", "agent.finetune.guidance.loss=l2"], ["mse or huber"]),
+        (["--student", "STUDENT", "agent.finetune.guidance.beta=1.5"], ["beta(_end) must be in [0, 1]"]),
+        (["--student", "STUDENT", "--resume", "TEACHER"], ["is not a fine-tuning run of this --student"]),
+        (["--student", "STUDENT", "-m"], ["drop -m"]),
     ],
-    ids=["missing", "teacher-as-student", "guidance-without-teacher", "std", "typo"],
+    ids=["missing", "teacher-as-student", "guidance-without-teacher", "std", "typo", "loss", "beta", "resume", "sweep"],
 )
 def test_finetune_rejects_bad_input(tmp_path, args, needles):
     teacher = tmp_path / "model_0.pt"
@@ -146,7 +150,7 @@ def test_guided_gru_finetune_logs_its_schedule_and_plays(tmp_path, teacher_run):
     run = tmp_path / "gru"
     tags = scalars(run)
     assert tags["Loss/behaviour_coef"] == pytest.approx([1.0, 0.5, 0.0])
-    assert tags["Loss/teacher_share"] == pytest.approx([0.5, 0.5, 0.5])
+    assert all(0.2 < share < 0.8 for share in tags["Loss/teacher_share"])  # the steps the teacher drove (beta 0.5)
     assert all(math.isfinite(v) and v > 0 for v in tags["Loss/behaviour"])
     assert tags["Loss/actor_frozen"] == [0.0, 0.0, 0.0]
     for name in ("model_2.pt", "student_2.pt", "final_student.pt", "params/agent.yaml", "learning_curve.json"):
@@ -154,7 +158,7 @@ def test_guided_gru_finetune_logs_its_schedule_and_plays(tmp_path, teacher_run):
     final = load_checkpoint(str(run / "final_student.pt"))
     assert final["student_cfg"]["class_name"] == "gru" and final["distillation_cfg"]["finetune"]["iteration"] == 2
     changed = [k for k, v in final["model_state_dict"].items() if not torch.equal(v, student_state(student)[k])]
-    assert any(k.startswith("rnn.") for k in changed) and any(k.startswith("mlp.") for k in changed)
+    assert changed and all(k.startswith("mlp.") for k in changed)  # train_memory=false: the GRU and its normaliser stay
 
     play = run_script(
         "play.py",

@@ -23,6 +23,8 @@ from typing import Any, Literal
 from isaaclab.utils import configclass
 from isaaclab_rl.rsl_rl import RslRlOnPolicyRunnerCfg
 
+from ..utils.errors import UserError
+
 STUDENT_ACTOR = "isaaclab_distill.rl.student_actor:StudentActor"
 GUIDED_PPO = "isaaclab_distill.rl.guided_ppo:GuidedPPO"
 
@@ -109,14 +111,62 @@ def as_finetune_cfg(agent_cfg: Any, env_cfg: Any = None) -> FinetuneRunnerCfg:
     return FinetuneRunnerCfg(**values)
 
 
-def runner_dict(cfg: dict, student: str, student_groups: list[str], teacher: str | None) -> dict:
+def check_finetune_cfg(cfg: FinetuneRunnerCfg) -> None:
+    """Every ``agent.finetune`` value in range and a PPO without RND or symmetry (before the simulator starts).
+
+    Raises:
+        UserError: The first bad value, named with its fix.
+    """
+    f, g = cfg.finetune, cfg.finetune.guidance
+    checks = [
+        (f.init_std > 0, f"agent.finetune.init_std must be > 0, got {f.init_std}"),
+        (f.critic_warmup_iterations >= 0, "agent.finetune.critic_warmup_iterations must be >= 0"),
+        (g.loss in ("mse", "huber"), f"agent.finetune.guidance.loss must be mse or huber, got '{g.loss}'"),
+        (
+            min(g.coef, g.coef_end or 0.0, g.rl_coef) >= 0,
+            "agent.finetune.guidance coef, coef_end, rl_coef must be >= 0",
+        ),
+        (all(0 <= b <= 1 for b in (g.beta, g.beta_end or 0.0)), "agent.finetune.guidance.beta(_end) must be in [0, 1]"),
+        (min(g.coef_iterations, g.beta_iterations) >= 0, "agent.finetune.guidance.*_iterations must be >= 0"),
+        (not getattr(cfg.algorithm, "rnd_cfg", None), "fine-tuning does not support RND: agent.algorithm.rnd_cfg=null"),
+        (
+            not getattr(cfg.algorithm, "symmetry_cfg", None),
+            "fine-tuning does not support symmetry augmentation: agent.algorithm.symmetry_cfg=null",
+        ),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UserError(message)
+
+
+def check_resume(resume: dict, student: dict, path: str) -> None:
+    """A fine-tuning ``model_*.pt`` to resume must hold an actor of ``student``'s network (keys and shapes).
+
+    Raises:
+        UserError: Another student's run, or a plain PPO checkpoint (e.g. the teacher's).
+    """
+    actor = resume["actor_state_dict"]
+    expected = {f"student.{k}": tuple(v.shape) for k, v in student["model_state_dict"].items()}
+    found = {k: tuple(v.shape) for k, v in actor.items() if k.startswith("student.")}
+    if found != expected:
+        raise UserError(
+            f"--resume '{path}' is not a fine-tuning run of this --student (its actor differs): pass a model_*.pt"
+            " written by finetune.py from the same student"
+        )
+
+
+def runner_dict(
+    cfg: dict, student: str, student_groups: list[str], teacher: str | None, teacher_cfg: dict | None = None
+) -> dict:
     """rsl_rl's runner dict of a fine-tuning run from ``to_dict(FinetuneRunnerCfg)`` (after rsl_rl's migration).
 
     Args:
         cfg: The runner config as a dict; its ``actor`` / ``obs_groups["actor"]`` describe the task's PPO teacher.
         student: Student checkpoint (the actor's start).
         student_groups: Observation groups the student reads (its actor set).
-        teacher: PPO teacher checkpoint for the guidance term (``None``: none).
+        teacher: PPO teacher checkpoint for the guidance term and the critic's start (``None``: none).
+        teacher_cfg: The runner config the teacher was trained with (its run's ``params/agent.yaml``); ``None``:
+            ``cfg``'s own actor and groups.
     """
     cfg = dict(cfg)
     finetune = cfg.pop("finetune")
@@ -131,8 +181,13 @@ def runner_dict(cfg: dict, student: str, student_groups: list[str], teacher: str
     cfg["obs_groups"] = {"actor": list(student_groups), "critic": list(teacher_groups.get("critic", student_groups))}
     guide = None
     if teacher is not None:
-        guide = {"checkpoint": teacher, "actor": teacher_actor, "obs_groups": teacher_groups}
-        guide["clip_actions"] = cfg.get("clip_actions")
+        source = teacher_cfg or {
+            "actor": teacher_actor,
+            "obs_groups": teacher_groups,
+            "clip_actions": cfg.get("clip_actions"),
+        }
+        guide = {"checkpoint": teacher, "actor": source["actor"], "obs_groups": dict(source.get("obs_groups") or {})}
+        guide["clip_actions"] = source.get("clip_actions")
     cfg["algorithm"] = dict(cfg["algorithm"], class_name=GUIDED_PPO, teacher=guide, guidance=finetune["guidance"])
     cfg["algorithm"]["critic_warmup_iterations"] = finetune["critic_warmup_iterations"]
     cfg["algorithm"]["critic_from_teacher"] = finetune["critic_from_teacher"]

@@ -24,6 +24,8 @@ class FinetuneRunner(TeacherRunner):
     def learn(self, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> None:
         """rsl_rl's loop from the current iteration (the warm-up and the schedule count from the run's start)."""
         self.alg.iteration = self.current_learning_iteration
+        if self.alg.teacher is not None:  # who drives: beta of the (resumed) iteration
+            self.alg.draw_drivers(self.alg.driven.new_ones(self.alg.driven.shape))
         super().learn(num_learning_iterations, init_at_random_ep_len)
         if self.logger.log_dir is not None and not self.logger.disable_logs:
             self.save_student(os.path.join(self.logger.log_dir, FINAL_STUDENT))

@@ -70,6 +70,7 @@ class GuidedPPO(PPO):
         self.teacher: Teacher | None = None
         self.driven: torch.Tensor | None = None  # [N] bool: the teacher drives this env's episode
         self.iteration = 0  # the runner sets it at resume
+        self.storage_share = 0.0  # share of the last rollout's steps the teacher drove
         self.trainable = [p for p in self.actor.parameters() if p.requires_grad]
 
     @staticmethod
@@ -81,7 +82,7 @@ class GuidedPPO(PPO):
             alg.load_teacher_critic(path)
         if path and alg.guidance.needs_teacher:
             alg.teacher = Teacher.from_checkpoint(path, alg.teacher_cfg, obs, env.num_actions, device)
-            alg.driven = torch.zeros(env.num_envs, dtype=torch.bool, device=device)
+            alg.draw_drivers(torch.ones(env.num_envs, dtype=torch.bool, device=device))
             shapes = [env.num_actions]
             alg.storage = RolloutStorage(
                 "rl", env.num_envs, cfg["num_steps_per_env"], alg.labelled(obs), shapes, device
@@ -98,10 +99,9 @@ class GuidedPPO(PPO):
             TeacherLoadError: The teacher's critic does not have this critic's layout (its obs groups or sizes).
         """
         state = load_checkpoint(path, map_location=self.device, kind="teacher")["critic_state_dict"]
-        check_state_dict_shapes(
-            self.critic, state, path, "critic (agent.finetune.critic_from_teacher=false: a fresh one)"
-        )
-        self.critic.load_state_dict(state)
+        critic = self._raw_critic  # not a torch.compile wrapper (its keys carry a prefix)
+        check_state_dict_shapes(critic, state, path, "critic (agent.finetune.critic_from_teacher=false: a fresh one)")
+        critic.load_state_dict(state)
 
     def labelled(self, obs: TensorDict) -> TensorDict:
         """``obs`` plus the teacher's action ``[N, A]`` and the driven flags ``[N, 1]`` (a new TensorDict)."""
@@ -123,9 +123,12 @@ class GuidedPPO(PPO):
         super().process_env_step(obs, rewards, dones, extras)
         if self.teacher is not None:
             self.teacher.reset(dones)
-            beta = self.guidance.at(self.iteration)[1]
-            draw = torch.rand(dones.shape[0], device=dones.device) < beta
-            self.driven = torch.where(dones.view(-1).bool(), draw, self.driven)
+            self.draw_drivers(dones.view(-1).bool())
+
+    def draw_drivers(self, envs: torch.Tensor) -> None:
+        """Draw who drives the next episode of the envs flagged in ``envs[N]``: the teacher with probability beta."""
+        draw = torch.rand(envs.shape[0], device=envs.device) < self.guidance.at(self.iteration)[1]
+        self.driven = draw if self.driven is None else torch.where(envs, draw, self.driven)
 
     def freeze_actor(self, frozen: bool) -> None:
         """Freeze (or release) the actor's trainable parameters and its normaliser."""
@@ -137,7 +140,7 @@ class GuidedPPO(PPO):
         """One PPO update over the stored rollout (``num_learning_epochs`` x ``num_mini_batches``)."""
         frozen = self.iteration < self.critic_warmup_iterations
         self.freeze_actor(frozen)
-        coef, beta = self.guidance.at(self.iteration)
+        coef = self.guidance.at(self.iteration)[0]
         rl_coef = 0.0 if frozen else self.guidance.rl_coef
         coef = 0.0 if frozen or self.teacher is None else coef
         sums: dict[str, float] = defaultdict(float)
@@ -189,13 +192,14 @@ class GuidedPPO(PPO):
 
         # normalisers (the student's is frozen during the warm-up), then the schedule's next iteration
         obs = self.storage.observations.flatten(0, 1)
+        self.storage_share = float(obs[DRIVEN].mean()) if self.teacher is not None else 0.0
         self.actor.update_normalization(obs)
         self.critic.update_normalization(obs)
         self.storage.clear()
         self.iteration += 1
         num_updates = self.num_learning_epochs * self.num_mini_batches
         losses = {key: value / num_updates for key, value in sums.items()}
-        losses.update(behaviour_coef=coef, teacher_share=beta if self.teacher is not None else 0.0)
+        losses.update(behaviour_coef=coef, teacher_share=self.storage_share)  # the steps the teacher drove
         losses["actor_frozen"] = float(frozen)
         return losses
 

@@ -10,7 +10,9 @@ exporters take unchanged. Its action noise is rsl_rl's ``GaussianDistribution`` 
 distilled mean is good already, so exploration starts narrow.
 
 Built by rsl_rl's ``PPO.construct_algorithm`` from the runner config (``actor.class_name`` =
-``isaaclab_distill.rl.student_actor:StudentActor``, ``actor.checkpoint`` = the distilled student).
+``isaaclab_distill.rl.student_actor:StudentActor``, ``actor.checkpoint`` = the distilled student). It has no
+``as_jit`` / ``as_onnx``: a fine-tuned student is exported from its student checkpoint by ``play.py``, not by the
+runner's ``export_policy_to_*``.
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ class StudentActor(nn.Module):
         if student.action_dim != output_dim:
             raise UserError(f"the student of '{checkpoint}' acts in {student.action_dim} dims, the env in {output_dim}")
         self.student = student.train()
-        if not train_memory and student.is_recurrent:
+        self.frozen_memory = not train_memory and student.is_recurrent  # the GRU/LSTM and its input normaliser
+        if self.frozen_memory:
             self.student.rnn.requires_grad_(False)
         self.obs_groups = list(obs_groups[obs_set])
         self.obs_dim = student.obs_dim
@@ -124,8 +127,8 @@ class StudentActor(nn.Module):
 
     @torch.no_grad()
     def update_normalization(self, obs: TensorDict) -> None:
-        """Update the student's input normaliser with ``obs[..]`` (not while :attr:`frozen`)."""
-        if not self.frozen:
+        """Update the student's input normaliser with ``obs[..]`` (not while :attr:`frozen` or the memory is)."""
+        if not self.frozen and not self.frozen_memory:
             self.student.update_normalization(obs)
 
     @property
@@ -135,7 +138,7 @@ class StudentActor(nn.Module):
 
     @property
     def output_std(self) -> torch.Tensor:
-        """Std of the current action distribution (``[A]``)."""
+        """Std of the current action distribution (``[..., A]``)."""
         return self.distribution.std
 
     @property
