@@ -6,6 +6,7 @@ import pathlib
 
 import pytest
 
+from isaaclab_distill.rl.finetune_cfg import as_finetune_cfg
 from isaaclab_distill.utils import UserError
 from isaaclab_distill.utils.experiments import available, compose_experiment, leaves
 from isaaclab_distill.utils.hydra import load_task_configs
@@ -22,7 +23,11 @@ def test_the_readme_experiments_ship():
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_shipped_experiment_resolves_for_its_task_and_sets_its_values(name):
     data = compose_experiment(name)
-    env_cfg, agent_cfg = load_task_configs(data["task"], data["agent_cfg_entry_point"], [f"+experiment={name}"])
+    # a recipe for any task (finetune_*: no task key) is checked on the quadcopter, through finetune.py's adapter
+    task = data.get("task", "Isaac-Quadcopter-Point-Ctrl-v0")
+    adapter = (lambda a, e: as_finetune_cfg(a)) if "finetune" in data.get("agent", {}) else None
+    overrides = [f"+experiment={name}"]
+    env_cfg, agent_cfg = load_task_configs(task, data["agent_cfg_entry_point"], overrides, agent_cfg_adapter=adapter)
     values = {k: v for k, v in data.items() if k not in ("task", "agent_cfg_entry_point")}
     found_leaves = list(leaves(values))
     assert found_leaves, name
