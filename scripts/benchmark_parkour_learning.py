@@ -14,6 +14,9 @@ One command runs the whole pipeline on CPU with this package's own scripts, as a
    depth image (every pixel "far") on the same play terrain (every tile is an obstacle ring) with the same seed, and
    the table compares them: each ablation shows whether that policy uses its terrain sensor.
 
+``--teacher_agent rsl_rl_scandots_encoder_cfg_entry_point`` trains extreme-parkour's scandots-encoder teacher instead
+of the MLP teacher, and ``--latent_loss_coef`` adds the regression of the student's depth feature onto its latent.
+
 ``--teacher`` skips stage 1 and ``--student`` stage 3, so an existing pair is evaluated alone. Read the sensor
 ablations with the per-time columns: a tile exit ends an episode early, so the mean return favours a slow robot, and
 a blinded policy that creeps scores a similar success share over fewer episodes. ``successes / 1k`` (tile exits and
@@ -59,6 +62,8 @@ parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.R
 parser.add_argument("--out", default="logs/benchmarks/parkour_learning", help="Output folder.")
 parser.add_argument("--teacher_envs", type=int, default=128, help="Envs of the PPO teacher run.")
 parser.add_argument("--teacher_iterations", type=int, default=540, help="PPO iterations (24 steps x envs each).")
+parser.add_argument("--teacher_agent", default="rsl_rl_cfg_entry_point", help="train.py --agent of the teacher.")
+parser.add_argument("--latent_loss_coef", type=float, default=0.0, help="Depth feature -> teacher latent weight.")
 parser.add_argument("--teacher", default=None, help="Skip stage 1: use this trained model_*.pt (its run's curve).")
 parser.add_argument("--student", default=None, help="Skip stage 3: evaluate this student checkpoint.")
 parser.add_argument("--student_envs", type=int, default=64, help="Envs of the distillation run (depth camera on).")
@@ -84,9 +89,11 @@ def run(script: str, *args: str, cwd: str) -> str:
     return proc.stdout
 
 
-def newest_run(out: str, library: str, experiment: str = "depth_parkour_a1") -> str:
-    root = os.path.join(out, "logs", library, experiment)
-    return os.path.join(root, sorted(os.listdir(root))[-1])
+def newest_run(out: str, library: str) -> str:
+    """The newest run folder ``<out>/logs/<library>/<experiment>/<timestamp>`` (any experiment)."""
+    root = os.path.join(out, "logs", library)
+    runs = [os.path.join(root, e, r) for e in os.listdir(root) for r in os.listdir(os.path.join(root, e))]
+    return max(runs, key=os.path.getmtime)
 
 
 def evaluate(out: str, checkpoint: str, label: str, args: argparse.Namespace, *overrides: str) -> dict:
@@ -206,7 +213,7 @@ def main() -> None:
         run(
             "train.py",
             *("--task", TEACHER_TASK, "--num_envs", str(args.teacher_envs), "--seed", str(args.seed)),
-            *("--max_iterations", str(args.teacher_iterations)),
+            *("--max_iterations", str(args.teacher_iterations), "--agent", args.teacher_agent),
             cwd=out,
         )
         teacher_run = newest_run(out, "rsl_rl")
@@ -236,6 +243,7 @@ def main() -> None:
             *("--n_epochs", str(args.student_epochs), "--seed", str(args.seed), STUDENT_EXPERIMENT),
             # one short evaluation, at the end: the comparison is stage 4's (same terrain and seed for every policy)
             f"agent.eval_interval={args.student_epochs}",
+            f"agent.algorithm.latent_loss_coef={args.latent_loss_coef}",
             *(("--batch_size", str(args.student_batch_size)) if args.student_batch_size else ()),
             cwd=out,
         )
@@ -243,6 +251,7 @@ def main() -> None:
     else:
         student = os.path.abspath(args.student)
     results["student"] = {"checkpoint": student, "envs": args.student_envs, "epochs": args.student_epochs}
+    results["teacher"]["agent"], results["student"]["latent_loss_coef"] = args.teacher_agent, args.latent_loss_coef
     results["student"]["wall_s"] = time.perf_counter() - start
     # 4. evaluation on the same terrain and seed
     results["eval"] = {

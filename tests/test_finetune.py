@@ -113,7 +113,7 @@ def test_finetune_recipes_are_experiments_of_one_config(name, expected):
         (["--student", "STUDENT", "agent.finetune.guidance.coef=1.0"], ["--teacher_checkpoint"]),
         (["--student", "STUDENT", "agent.finetune.init_std=0"], ["init_std must be > 0"]),
         (["--student", "STUDENT", "agent.finetune.critic_warmup=1"], ["critic_warmup_iterations"]),
-        (["--student", "STUDENT", "agent.finetune.guidance.loss=l2"], ["mse or huber"]),
+        (["--student", "STUDENT", "agent.finetune.guidance.loss=l2"], ["mse, huber or l1"]),
         (["--student", "STUDENT", "agent.finetune.guidance.beta=1.5"], ["beta(_end) must be in [0, 1]"]),
         (["--student", "STUDENT", "--resume", "TEACHER"], ["is not a fine-tuning run of this --student"]),
         (["--student", "STUDENT", "-m"], ["drop -m"]),

@@ -45,13 +45,13 @@ def test_sequence_loss_is_an_average_over_valid_steps():
     mask = torch.ones(6, 4, dtype=torch.bool)
     mask[4:, 1] = False  # padded tail of segment 1
     h0 = torch.randn(1, 4, 5)
-    loss = sequence_loss(student, SequenceBatch(obs, target, dones, mask, h0))
+    loss = sequence_loss(student, SequenceBatch(obs, target, dones, mask, h0))[0]
     per_step = ((manual_rollout(student, obs, h0, dones) - target) ** 2).mean(-1)  # [T, B]
     torch.testing.assert_close(loss, per_step[mask].mean())
     # Garbage in padded steps does not change the loss
     obs2, target2 = obs.clone(), target.clone()
     obs2[4:, 1], target2[4:, 1] = 1e3, -1e3
-    torch.testing.assert_close(sequence_loss(student, SequenceBatch(obs2, target2, dones, mask, h0)), loss)
+    torch.testing.assert_close(sequence_loss(student, SequenceBatch(obs2, target2, dones, mask, h0))[0], loss)
 
 
 def test_sequence_loss_is_scale_invariant_to_sequence_length():
@@ -70,7 +70,7 @@ def test_sequence_loss_is_scale_invariant_to_sequence_length():
             torch.zeros(2, 5, 3),
         )
         student.zero_grad()
-        loss = sequence_loss(student, batch)
+        loss = sequence_loss(student, batch)[0]
         loss.backward()
         losses.append(loss.item())
         grads.append(student.mlp[-1].bias.grad.clone())
@@ -93,7 +93,7 @@ def test_no_gradient_flows_into_h0_across_segments():
         torch.ones(4, 5, dtype=torch.bool),
         h0,
     )
-    sequence_loss(student, batch).backward()
+    sequence_loss(student, batch)[0].backward()
     assert prev.grad is None and h0.grad is None
     assert student.rnn.rnn.weight_hh_l0.grad is not None and student.rnn.rnn.weight_hh_l0.grad.abs().sum() > 0
 

@@ -2,31 +2,27 @@
 
 Where and why this differs from rsl_rl's ``Distillation`` (``rsl_rl/algorithms/distillation.py``, 5.5.1):
 
-- Loss scale. rsl_rl adds the per-step losses of ``gradient_length`` consecutive steps and backpropagates the SUM, so
-  the gradient grows with ``gradient_length``; when the step count is not divisible by it, the accumulated tail is
-  never backpropagated (it only warns). Here each segment of ``sequence_length`` steps is unrolled from its stored
+- Loss scale. rsl_rl backpropagates the SUM of ``gradient_length`` per-step losses (the gradient grows with it; a
+  tail that does not divide is dropped). Here each segment of ``sequence_length`` steps is unrolled from its stored
   hidden state and the loss is the AVERAGE over valid steps; the shorter tail segment is kept and masked.
 - Data. rsl_rl trains online on the last rollout only (storage cleared after every update). Here the transitions are
   aggregated in a bounded DAgger dataset (oldest dropped); ``on_policy=True`` gives the rsl_rl behaviour.
 - Who acts. rsl_rl always lets the student act (sampled) while the teacher labels. Here the teacher drives for the
   first ``epoch_teacher_forcing`` epochs (BC; on ``teacher_forcing_share`` of the envs, the student drives the
   others), then the student drives (DAgger), the teacher taking over per env and step with probability beta.
-- Hidden states. rsl_rl replays its rollout in order with a live hidden state, so batches cannot be shuffled. Here
-  every step stores the student's hidden state of collection time, so segments are independent and shuffled.
-- Teachers. rsl_rl has one teacher. Here a list of teachers, each labelling its env group (``env_teacher_ids``), with
-  ``worst_k`` selection and RAPTOR-style steady-state position offset correction.
-- Final student. rsl_rl's is its last student. Here it can be the weight average of the last epochs' students
-  (``average_last_epochs``, :mod:`.averaging`).
+- Hidden states. rsl_rl replays its rollout in order (no shuffling). Here each step stores the student's hidden state.
+- Teachers. rsl_rl has one. Here a list, each labelling its env group, with ``worst_k`` selection and RAPTOR's offsets.
+- Final student. rsl_rl's is its last. Here: optionally the weight average of the last epochs' (:mod:`.averaging`).
+- Latent. A scandots-encoder teacher's latent can be a second label (``latent_loss_coef``, :func:`.sequence_loss`).
 
 Use (the runner's rollout, as rsl_rl's runners drive ``alg.act`` / ``alg.process_env_step``)::
 
     alg.start_rollout(epoch)
     for _ in range(num_steps_per_env):
-        actions = alg.act(obs, dones)  # [N, A]
-        obs, rewards, dones, extras = env.step(actions)
+        obs, rewards, dones, extras = env.step(alg.act(obs, dones))  # actions [N, A]
         alg.process_env_step(dones)
     alg.end_rollout()
-    loss = alg.update(epoch)
+    loss = alg.update(epoch)  # alg.loss_parts: its terms
 """
 
 from __future__ import annotations
@@ -49,7 +45,7 @@ from .errors import DistillationError
 from .losses import sequence_loss
 from .schedule import MIXED, STUDENT, TEACHER, learning_rate, minibatches, teacher_envs, teacher_probability
 from .storage import EpisodeDataset
-from .teacher import Teacher, group_means, offset_columns, teacher_groups, worst_groups
+from .teacher import Teacher, group_means, latent_label_dim, offset_columns, teacher_groups, worst_groups
 
 
 class DistillationAlgorithm:
@@ -92,15 +88,17 @@ class DistillationAlgorithm:
                 f" envs x {cfg.num_steps_per_env} steps = {n * cfg.num_steps_per_env} transitions."
             )
         hidden = student.hidden_shape if student.is_recurrent else None
-        self.dataset = EpisodeDataset(n, student.obs_shapes, student.action_dim, capacity, self.device, hidden, image)
+        self.latent_dim = latent_label_dim(self.teachers, student, cfg.algorithm.latent_loss_coef)  # labels [A + L]
+        labels = student.action_dim + self.latent_dim
+        self.dataset = EpisodeDataset(n, student.obs_shapes, labels, capacity, self.device, hidden, image)
+        self.loss_parts: dict[str, float] = {}  # the last update's mean loss terms: "action" (and "latent")
         optimizer_class = resolve_optimizer(cfg.algorithm.optimizer)  # rsl_rl's names: adam, adamw, sgd, rmsprop
         self.optimizer = optimizer_class(self.student.parameters(), lr=cfg.algorithm.learning_rate)
         self.generators = {
             "shuffle": torch.Generator().manual_seed(cfg.seed),  # CPU: dataset permutation
             "beta": torch.Generator(device=self.device).manual_seed(cfg.seed + 1),  # env device: teacher/student mix
         }
-
-        # Learner state beyond the weights: per-teacher student returns (worst_k), teacher position offsets
+        # learner state beyond the weights: per-teacher student returns (worst_k), teacher position offsets
         self.student_group_returns = torch.full((n_t,), math.nan)
         first = cfg.student_obs_groups[0]  # the group of the position slice: [n_teachers, P] offsets
         self.position_offsets = offset_columns(cfg.multi_teacher, first, student.obs_shapes, n_t, self.device)
@@ -108,7 +106,7 @@ class DistillationAlgorithm:
         self._rollout: dict[str, Any] = {}
         self.driver = torch.full((n,), MIXED, dtype=torch.int8, device=self.device)  # [N] of the last act()
         self._teacher_envs = teacher_envs(cfg.algorithm, n, self.device)  # [N] driven in teacher forcing (None: all)
-        algo = cfg.algorithm  # the last epochs' students, those after teacher forcing, are averaged
+        algo = cfg.algorithm  # the last epochs' students after teacher forcing are averaged
         self.average = WeightAverage(algo.average_last_epochs, cfg.n_epochs, algo.epoch_teacher_forcing)
 
     final_student = property(lambda self: self.average.final(self.student), doc="The student a run ends with.")
@@ -192,13 +190,14 @@ class DistillationAlgorithm:
             if forced is not None:
                 actions = torch.where(forced.unsqueeze(-1), t_act, actions)
                 self.driver.masked_fill_(forced, teacher)
-        r["step"], self.labels = (s_obs, t_act, h, h_next), t_act  # the runner checks the labels with the step
+        labels = torch.cat((t_act, self.teachers[0].latent(obs)), dim=-1) if self.latent_dim else t_act
+        r["step"], self.labels = (s_obs, labels, h, h_next), t_act  # the runner checks the labels with the step
         return actions
 
     def process_env_step(self, dones: torch.Tensor) -> None:
         """Store the step that :meth:`act` prepared, with the env's ``dones[N]``; zero finished hidden states."""
-        s_obs, t_act, h, h_next = self._rollout.pop("step")
-        self.dataset.append(s_obs, t_act, dones, hidden=h, valid=self._rollout["active"])
+        s_obs, labels, h, h_next = self._rollout.pop("step")  # labels [N, A (+ L)]
+        self.dataset.append(s_obs, labels, dones, hidden=h, valid=self._rollout["active"])
         if self.student.obs_normalization:  # the statistics are updated with the rollout's inputs at its end
             self._rollout["obs"].append(s_obs)
         if h_next is not None:
@@ -229,17 +228,16 @@ class DistillationAlgorithm:
         self.student.train()
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate(epoch)
-        total, count = 0.0, 0
+        total, count, sums = 0.0, 0, {}
         for batch in minibatches(self.dataset, cfg, self.generators["shuffle"]):
             if check_interrupt is not None:
                 check_interrupt()
-            loss = sequence_loss(self.student, batch, cfg.loss)
+            loss, parts = sequence_loss(self.student, batch, cfg.loss, cfg.latent_loss_coef)
             valid = batch.mask.sum().to(loss.dtype)
-            # [valid steps, non-finite losses, valid-weighted loss] over the ranks: the one sync per minibatch
-            stats = self.ranks.all_reduce_sum(
-                torch.stack([valid, (~torch.isfinite(loss)).to(loss.dtype), loss.detach() * valid])
-            )
-            valid_all, nonfinite, weighted = stats.tolist()
+            # [valid steps, non-finite losses, valid-weighted loss and terms] over the ranks: one sync per minibatch
+            terms = [loss.detach() * valid, *(part.detach() * valid for part in parts.values())]
+            stats = self.ranks.all_reduce_sum(torch.stack([valid, (~torch.isfinite(loss)).to(loss.dtype), *terms]))
+            valid_all, nonfinite, weighted, *weighted_parts = stats.tolist()
             if valid_all == 0:  # only padding / inactive envs
                 continue
             if nonfinite > 0:
@@ -258,6 +256,9 @@ class DistillationAlgorithm:
             self.optimizer.step()
             total += weighted / valid_all
             count += 1
+            for name, value in zip(parts, weighted_parts):
+                sums[name] = sums.get(name, 0.0) + value / valid_all
+        self.loss_parts = {name: value / count for name, value in sums.items()}
         self.average.update(epoch, self.student)
         return total / count if count else math.nan
 

@@ -69,8 +69,14 @@ class DistillationAlgorithmCfg:
     max_grad_norm: float | None = 1.0
     """Gradient-norm clip; ``None`` disables clipping."""
 
-    loss: Literal["mse", "huber"] = "mse"
+    loss: Literal["mse", "huber", "l1"] = "mse"
     """Per-step action loss, averaged over action dimensions and over the valid steps of a minibatch."""
+
+    latent_loss_coef: float = 0.0
+    """Weight of the latent regression term: ``loss = action loss + coef * mse(student feature, teacher latent)`` on
+    the same step, logged as ``training/loss_latent`` next to ``training/loss_action``. Needs a teacher with a scandots
+    latent (:class:`~isaaclab_distill.models.scandots_teacher.ScandotsEncoderModel`) and a student with a feature of the
+    latent's size (:class:`~isaaclab_distill.models.DepthStudent`). 0: the action loss alone."""
 
     num_learning_passes: int = 1
     """Full passes over the dataset per epoch (unless ``num_updates_per_epoch`` is set)."""

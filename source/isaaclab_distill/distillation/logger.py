@@ -28,11 +28,17 @@ class EpochLogger:
             print(message, flush=True)
 
     def log_epoch(
-        self, epoch: int, coll: dict[str, float], loss: float, ev: dict[str, float] | None, ratio: float
+        self, epoch: int, coll: dict[str, float], losses: dict[str, float], ev: dict[str, float] | None, ratio: float
     ) -> None:
-        """Write the finite scalars of completed epoch ``epoch``."""
+        """Write the finite scalars of completed epoch ``epoch``.
+
+        ``losses``: the total under ``""`` (``training/loss``) and its terms (``training/loss_<name>``, e.g. ``action``
+        and ``latent``; logged when there are two or more).
+        """
+        terms = {f"training/loss_{name}": value for name, value in losses.items() if name} if len(losses) > 2 else {}
         scalars = {
-            "training/loss": loss,
+            "training/loss": losses[""],
+            **terms,
             "training/beta": coll["beta"],
             "training/learning_rate": coll["learning_rate"],
         }

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from ..models import MLPStudent
 from .storage import SequenceBatch
 
-LossKind = Literal["mse", "huber"]
+LossKind = Literal["mse", "huber", "l1"]
 
 
 def per_step_loss(pred: torch.Tensor, target: torch.Tensor, kind: LossKind = "mse") -> torch.Tensor:
@@ -25,7 +25,9 @@ def per_step_loss(pred: torch.Tensor, target: torch.Tensor, kind: LossKind = "ms
         return F.mse_loss(pred, target, reduction="none").mean(dim=-1)
     if kind == "huber":
         return F.huber_loss(pred, target, reduction="none").mean(dim=-1)
-    raise ValueError(f"Unknown loss '{kind}', expected 'mse' or 'huber'.")
+    if kind == "l1":
+        return F.l1_loss(pred, target, reduction="none").mean(dim=-1)
+    raise ValueError(f"Unknown loss '{kind}', expected 'mse', 'huber' or 'l1'.")
 
 
 def behaviour_loss(
@@ -37,7 +39,7 @@ def behaviour_loss(
         pred: ``[..., A]`` student actions.
         target: ``[..., A]`` teacher actions.
         mask: ``[...]`` bool/float weights of the steps; ``None`` = all steps.
-        kind: ``"mse"`` or ``"huber"``.
+        kind: ``"mse"``, ``"huber"`` or ``"l1"``.
 
     Returns:
         Scalar loss; 0 (with a graph) when no step is valid.
@@ -49,16 +51,33 @@ def behaviour_loss(
     return (loss * m).sum() / m.sum().clamp(min=1.0)
 
 
-def sequence_loss(student: MLPStudent, batch: SequenceBatch, kind: LossKind = "mse") -> torch.Tensor:
-    """Truncated-BPTT loss of one minibatch of segments.
+def sequence_loss(
+    student: MLPStudent, batch: SequenceBatch, kind: LossKind = "mse", latent_coef: float = 0.0
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Truncated-BPTT loss of one minibatch of segments: ``(loss, {"action": ..., "latent": ...})``.
 
     The student is unrolled from the stored hidden state ``batch.h0`` (detached: no gradient flows into earlier
     segments), with its state zeroed after every ``done`` inside the segment. The loss is the average over valid
     steps, not a sum, so it does not grow with the segment length.
+
+    With ``latent_coef > 0`` the labels are ``[..., A + L]``: the teacher's actions, then its latent of the same step,
+    and ``loss = action loss + latent_coef * mse(student feature[..., L], teacher latent)`` (a
+    :class:`~isaaclab_distill.models.DepthStudent`'s ``forward_sequence_with_feature``).
     """
     h0 = None if batch.h0 is None else batch.h0.detach()  # [K, B, H]
+    obs = batch.obs if not batch.flat else batch.obs.unsqueeze(0)  # [T, B] (T = 1 for independent transitions)
+    labels = batch.actions if not batch.flat else batch.actions.unsqueeze(0)  # [T, B, A (+ L)]
+    mask = None if batch.mask is None else (batch.mask if not batch.flat else batch.mask.unsqueeze(0))
+    dones = batch.dones if not batch.flat else None
+    a = student.action_dim
+    if latent_coef > 0.0:
+        pred, feature = student.forward_sequence_with_feature(obs, h0, dones)  # [T, B, A], [T, B, L]
+        parts = {"action": behaviour_loss(pred, labels[..., :a], mask, kind)}
+        parts["latent"] = behaviour_loss(feature, labels[..., a:], mask, "mse")
+        return parts["action"] + latent_coef * parts["latent"], parts
     if batch.flat:
         pred, _ = student(batch.obs, h0)  # [B, A]
     else:
         pred = student.forward_sequence(batch.obs, h0, batch.dones)  # [T, B, A]
-    return behaviour_loss(pred, batch.actions, batch.mask, kind)
+    parts = {"action": behaviour_loss(pred, batch.actions, batch.mask, kind)}
+    return parts["action"], parts

@@ -182,7 +182,7 @@ class DistillationRunner:
             ev = self._evaluate_student(last) if evaluate else None  # 3. evaluation (None: too few free episodes)
             self.epoch, last_eval = epoch + 1, last_eval if ev is None else ev
             ratio = ev["mean_return"] / self.teacher_return if ev is not None and self.teacher_return else math.nan
-            self.logger.log_epoch(self.epoch, coll, loss, ev, ratio)  # 4. logging
+            self.logger.log_epoch(self.epoch, coll, {"": loss, **self.alg.loss_parts}, ev, ratio)  # 4. logging
             # 5. checkpoints (only after a fully successful epoch)
             if ev is not None and ev["mean_return"] > self.best_return:
                 self.best_return = ev["mean_return"]

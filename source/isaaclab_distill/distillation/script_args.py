@@ -140,6 +140,8 @@ def apply_distillation_args(args: Any, cfg: DistillationCfg, num_envs: int, max_
             f"agent.algorithm.min_learning_rate must be in [0, learning_rate={cfg.algorithm.learning_rate}], got"
             f" {cfg.algorithm.min_learning_rate}: lower it with the learning rate (the end of the cosine schedule)"
         )
+    if not cfg.algorithm.latent_loss_coef >= 0.0:
+        raise UserError(f"agent.algorithm.latent_loss_coef must be >= 0, got {cfg.algorithm.latent_loss_coef}")
     if cfg.algorithm.average_last_epochs < 0:
         raise UserError(f"agent.algorithm.average_last_epochs must be >= 0, got {cfg.algorithm.average_last_epochs}")
     student_class(cfg.student.class_name)  # a registered student, before the simulator starts

@@ -131,6 +131,11 @@ class Teacher:
             actions = actions.clamp(-self.clip_actions, self.clip_actions)
         return actions
 
+    @torch.no_grad()
+    def latent(self, obs: TensorDict) -> torch.Tensor:
+        """The teacher's scandots latent ``[B, L]`` (a :class:`~isaaclab_distill.models.ScandotsEncoderModel`)."""
+        return self.model.scan_latent(obs)
+
     def __call__(self, obs: TensorDict) -> torch.Tensor:
         """``act(obs)`` with the configured determinism: a :class:`~.rollout.Policy` (reset it with :meth:`reset`)."""
         return self.act(obs)
@@ -195,6 +200,30 @@ class Teacher:
         model.load_state_dict(state, strict=True)
         clip = cfg.get("clip_actions")
         return cls(model, deterministic, os.path.basename(path), None if clip is None else float(clip))
+
+
+def latent_label_dim(teachers: list[Teacher], student: nn.Module, coef: float) -> int:
+    """L, the teacher-latent columns stored after the actions in every label (0 when ``coef`` is 0).
+
+    Raises:
+        DistillationError: ``coef > 0`` without one teacher with a scandots latent and a student whose feature has
+            the latent's size.
+    """
+    if coef <= 0.0:
+        return 0
+    model = teachers[0].model
+    if len(teachers) != 1 or not hasattr(model, "scan_latent"):
+        raise DistillationError(
+            "agent.algorithm.latent_loss_coef > 0 needs one teacher with a scandots encoder (ScandotsEncoderModel,"
+            " e.g. train.py --agent rsl_rl_scandots_encoder_cfg_entry_point); set it to 0 for this teacher"
+        )
+    feature = getattr(student, "feature_dim", None)
+    if not hasattr(student, "forward_sequence_with_feature") or feature != model.scan_latent_dim:
+        raise DistillationError(
+            f"agent.algorithm.latent_loss_coef > 0 needs a student with a {model.scan_latent_dim}-d feature (the"
+            f" teacher's latent), e.g. depth_cnn_gru with feature_dim={model.scan_latent_dim}; got {feature}"
+        )
+    return int(model.scan_latent_dim)
 
 
 def teacher_groups(

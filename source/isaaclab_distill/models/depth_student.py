@@ -176,8 +176,10 @@ class DepthStudent(MLPStudent):
         latent = self.cnn(depth.reshape(-1, *self.image_shape)).reshape(*lead, -1)
         return self.fuse(torch.cat((latent, proprio), dim=-1))
 
-    def _act(self, proprio: torch.Tensor, rnn_out: torch.Tensor) -> torch.Tensor:
-        return self.mlp(torch.cat((proprio, self.feature_head(rnn_out)), dim=-1))
+    def _act(self, proprio: torch.Tensor, rnn_out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(actions[..., A], depth feature[..., feature_dim])``."""
+        feature = self.feature_head(rnn_out)
+        return self.mlp(torch.cat((proprio, feature), dim=-1)), feature
 
     def forward(
         self, obs: Mapping[str, torch.Tensor], hidden: torch.Tensor | None = None
@@ -187,7 +189,7 @@ class DepthStudent(MLPStudent):
         if hidden is None:
             hidden = self.initial_hidden(proprio.shape[0])
         out, hidden = self.rnn(self._encode(proprio, depth).unsqueeze(0), hidden.contiguous())
-        return self._act(proprio, out.squeeze(0)), hidden
+        return self._act(proprio, out.squeeze(0))[0], hidden
 
     def forward_sequence(
         self, obs: Mapping[str, torch.Tensor], h0: torch.Tensor | None = None, dones: torch.Tensor | None = None
@@ -197,13 +199,19 @@ class DepthStudent(MLPStudent):
         ``dones[T, B]``: the episode of env b ended after step t, so its hidden state is zeroed before step t + 1.
         The CNN, the fusion and the actor run once over all ``T * B`` steps; only the GRU steps through time.
         """
+        return self.forward_sequence_with_feature(obs, h0, dones)[0]
+
+    def forward_sequence_with_feature(
+        self, obs: Mapping[str, torch.Tensor], h0: torch.Tensor | None = None, dones: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`forward_sequence` -> ``(actions[T, B, A], depth feature[T, B, feature_dim])`` (the latent loss)."""
         proprio, depth = self.split(obs)
         hidden = self.initial_hidden(proprio.shape[1]) if h0 is None else h0
         out = unroll(self.rnn, self._encode(proprio, depth), hidden, dones)  # [T, B, H]
         return self._act(proprio, out)
 
     def depth_feature(self, obs: Mapping[str, torch.Tensor], hidden: torch.Tensor | None = None) -> torch.Tensor:
-        """The 32-d depth feature of one step, ``obs[B] -> [B, feature_dim]`` (for inspection)."""
+        """The depth feature of one step, ``obs[B] -> [B, feature_dim]`` (for inspection)."""
         proprio, depth = self.split(obs)
         hidden = self.initial_hidden(proprio.shape[0]) if hidden is None else hidden
         out, _ = self.rnn(self._encode(proprio, depth).unsqueeze(0), hidden.contiguous())
@@ -228,16 +236,39 @@ class DepthStudent(MLPStudent):
             raise ValueError("DepthStudent takes its teacher column layout from its config, not from input_indices.")
         if self.obs_normalization:
             raise ValueError("init_from_teacher needs obs_normalization=False (the teacher normaliser is folded in).")
-        cfg = self.student_cfg
+        cfg, teacher = self.student_cfg, getattr(teacher_actor, "model", teacher_actor)
+        encoder = hasattr(teacher, "scan_encoder")  # a ScandotsEncoderModel: the feature replaces its latent
+        if encoder and teacher.scan_start != self.proprio_dim:
+            raise ValueError(f"the teacher's scandots start at column {teacher.scan_start}, not {self.proprio_dim}.")
         actor = create_depth_actor_from_teacher(
-            getattr(teacher_actor, "model", teacher_actor),
+            teacher,
             self.proprio_dim,
-            cfg.teacher_scandots_dim,
+            teacher.scan_latent_dim if encoder else cfg.teacher_scandots_dim,
             self.feature_dim,
             cfg.teacher_scandots_fill,
             cfg.teacher_privileged_fill,
+            keep_feature_columns=encoder,
         )
         self.mlp.load_state_dict(actor.state_dict())
         names = [f"mlp.{k}" for k in actor.state_dict()]
         skipped = [f"{k}: not in the teacher" for k in self.state_dict() if not k.startswith("mlp.")]
+        if encoder:  # a zero GRU state then gives the latent of the fill scandots (flat ground), as in the MLP case
+            self.feature_head[0].bias.copy_(
+                torch.atanh(flat_latent(teacher, cfg.teacher_scandots_fill).clamp(-0.99, 0.99))
+            )
+            skipped.remove("feature_head.0.bias: not in the teacher")
+            names.append("feature_head.0.bias (atanh of the teacher's latent of the fill scandots)")
         return {"copied": names[2:], "sliced": names[:2], "skipped": skipped}
+
+
+@torch.no_grad()
+def flat_latent(teacher: nn.Module, scandots_fill: float) -> torch.Tensor:
+    """The scandots latent ``[L]`` of a scandots-encoder teacher when every scandot reads ``scandots_fill``."""
+    x = teacher.obs_normalizer._mean.new_zeros(teacher.obs_dim) if teacher.obs_normalization else None
+    a, b = teacher.scan_start, teacher.scan_start + teacher.scan_dim
+    weight = teacher.scan_encoder[0].weight  # [*, S]
+    scan = torch.full((teacher.scan_dim,), float(scandots_fill), dtype=weight.dtype, device=weight.device)
+    if x is not None:  # the encoder reads normalised scandots
+        x[a:b] = scan
+        scan = teacher.obs_normalizer(x.unsqueeze(0)).squeeze(0)[a:b]
+    return teacher.scan_encoder(scan)

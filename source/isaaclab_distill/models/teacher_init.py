@@ -99,6 +99,7 @@ def create_depth_actor_from_teacher(
     feature_dim: int = 32,
     scandots_fill: float | torch.Tensor | Sequence[float] = 0.0,
     privileged_fill: float | torch.Tensor | Sequence[float] | None = None,
+    keep_feature_columns: bool = False,
 ) -> nn.Sequential:
     """Build the student actor MLP by slicing the first Linear layer of the teacher actor.
 
@@ -113,19 +114,28 @@ def create_depth_actor_from_teacher(
     normaliser is folded into ``W'``/``b'`` and the fill values are raw (unnormalised) inputs; ``None`` fills the
     privileged inputs with the normaliser mean (0 without a normaliser).
 
+    ``keep_feature_columns`` (a :class:`~.scandots_teacher.ScandotsEncoderModel` teacher, whose MLP reads
+    ``[proprio | scandots latent | privileged]``): the latent columns are kept, ``W' = [W_p | W_s]``, so the depth
+    feature takes the latent's place and ``student([p, z]) == teacher_mlp([p, z, q0])`` for every latent ``z``.
+
     Args:
         teacher_actor: rsl_rl ``MLPModel`` (its ``mlp`` and ``obs_normalizer`` are used), or an ``nn.Sequential`` MLP.
         proprio_dim: P, number of leading proprioceptive columns shared by teacher and student.
         scandots_dim: S, number of scandots columns that follow the proprioception in the teacher input.
-        feature_dim: Size of the depth feature that replaces the scandots.
+        feature_dim: Size of the depth feature that replaces the scandots (their latent with ``keep_feature_columns``).
         scandots_fill: Scalar or ``[S]`` value assumed for the scandots.
         privileged_fill: Scalar or ``[Q]`` value assumed for the remaining (privileged) teacher inputs.
+        keep_feature_columns: Copy the ``scandots_dim == feature_dim`` columns instead of zeroing them.
 
     Returns:
         A new ``nn.Sequential`` with the same layers as the teacher MLP and input size ``P + feature_dim``.
     """
     mlp = getattr(teacher_actor, "mlp", teacher_actor)
-    normalizer = getattr(teacher_actor, "obs_normalizer", None)
+    stats = _mlp_input_stats(teacher_actor)  # (mean, std, eps) of the MLP input columns, or None
+    if keep_feature_columns and scandots_dim != feature_dim:
+        raise ValueError(
+            f"the feature ({feature_dim}) replaces the teacher's latent, which has {scandots_dim} columns."
+        )
     if not isinstance(mlp, nn.Sequential) or not isinstance(mlp[0], nn.Linear):
         raise TypeError("teacher_actor must be an rsl_rl MLPModel or an nn.Sequential starting with nn.Linear.")
     first: nn.Linear = mlp[0]
@@ -142,10 +152,10 @@ def create_depth_actor_from_teacher(
         )
     )
     priv = slice(proprio_dim + scandots_dim, d_teacher)
-    if isinstance(normalizer, EmpiricalNormalization):
-        mean, std = normalizer._mean.reshape(-1).to(weight), normalizer._std.reshape(-1).to(weight)
+    if stats is not None:
+        mean, std, eps = (value.to(weight) for value in stats)
         fill[priv] = mean[priv] if privileged_fill is None else _as_column(privileged_fill, n_priv, weight)
-        weight = weight / (std + normalizer.eps)  # W (x - m) / s = (W / s) x - (W / s) m
+        weight = weight / (std + eps)  # W (x - m) / s = (W / s) x - (W / s) m
         bias = bias - weight @ mean
     elif privileged_fill is not None:
         fill[priv] = _as_column(privileged_fill, n_priv, weight)
@@ -154,7 +164,30 @@ def create_depth_actor_from_teacher(
     student = copy.deepcopy(mlp).to(weight.device)
     new_first = nn.Linear(proprio_dim + feature_dim, weight.shape[0]).to(weight)
     new_first.weight.zero_()
-    new_first.weight[:, :proprio_dim] = weight[:, :proprio_dim]
-    new_first.bias.copy_(bias + weight[:, proprio_dim:] @ fill[proprio_dim:])
+    kept = proprio_dim + (feature_dim if keep_feature_columns else 0)  # the columns copied as they are
+    new_first.weight[:, :kept] = weight[:, :kept]
+    new_first.bias.copy_(bias + weight[:, kept:] @ fill[kept:])
     student[0] = new_first
     return student
+
+
+def _mlp_input_stats(teacher_actor: nn.Module) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+    """``(mean, std, eps)`` that the teacher's normaliser applies to each MLP input column; None without one.
+
+    A scandots-encoder teacher normalises its raw input ``[P | S | Q]`` before the encoder: its MLP's latent columns
+    are not normalised (mean 0, ``std + eps = 1``).
+    """
+    normalizer = getattr(teacher_actor, "obs_normalizer", None)
+    if not isinstance(normalizer, EmpiricalNormalization):
+        return None
+    mean, std = normalizer._mean.reshape(-1), normalizer._std.reshape(-1)
+    eps = torch.as_tensor(normalizer.eps, dtype=mean.dtype, device=mean.device)
+    if hasattr(teacher_actor, "scan_encoder"):
+        a, b, n = (
+            teacher_actor.scan_start,
+            teacher_actor.scan_start + teacher_actor.scan_dim,
+            teacher_actor.scan_latent_dim,
+        )
+        mean = torch.cat((mean[:a], mean.new_zeros(n), mean[b:]))
+        std = torch.cat((std[:a], (1.0 - eps).expand(n), std[b:]))
+    return mean, std, eps

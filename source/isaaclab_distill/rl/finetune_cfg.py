@@ -58,7 +58,7 @@ class GuidanceCfg:
     """Iterations of the linear change of the share."""
     rl_coef: float = 1.0
     """Weight of PPO's actor terms (surrogate and entropy); 0 with ``coef > 0`` is DAgger with a critic."""
-    loss: Literal["mse", "huber"] = "mse"
+    loss: Literal["mse", "huber", "l1"] = "mse"
     """Behaviour loss."""
 
     def at(self, iteration: int) -> tuple[float, float]:
@@ -121,7 +121,7 @@ def check_finetune_cfg(cfg: FinetuneRunnerCfg) -> None:
     checks = [
         (f.init_std > 0, f"agent.finetune.init_std must be > 0, got {f.init_std}"),
         (f.critic_warmup_iterations >= 0, "agent.finetune.critic_warmup_iterations must be >= 0"),
-        (g.loss in ("mse", "huber"), f"agent.finetune.guidance.loss must be mse or huber, got '{g.loss}'"),
+        (g.loss in ("mse", "huber", "l1"), f"agent.finetune.guidance.loss must be mse, huber or l1, got '{g.loss}'"),
         (
             min(g.coef, g.coef_end or 0.0, g.rl_coef) >= 0,
             "agent.finetune.guidance coef, coef_end, rl_coef must be >= 0",

@@ -3,6 +3,8 @@
 from isaaclab.utils import configclass
 from isaaclab_rl.rsl_rl import RslRlMLPModelCfg, RslRlOnPolicyRunnerCfg, RslRlPpoAlgorithmCfg
 
+from isaaclab_distill.tasks.depth_parkour.depth_parkour_env_cfg import PROPRIO_DIM, SCANDOTS_DIM
+
 
 @configclass
 class DepthParkourPPORunnerCfg(RslRlOnPolicyRunnerCfg):
@@ -40,4 +42,33 @@ class DepthParkourPPORunnerCfg(RslRlOnPolicyRunnerCfg):
         lam=0.95,
         desired_kl=0.01,
         max_grad_norm=1.0,
+    )
+
+
+@configclass
+class RslRlScandotsEncoderModelCfg(RslRlMLPModelCfg):
+    """:class:`~isaaclab_distill.models.scandots_teacher.ScandotsEncoderModel`: scandots -> 32-d tanh latent -> MLP."""
+
+    class_name: str = "isaaclab_distill.models.scandots_teacher:ScandotsEncoderModel"
+    scan_start: int = PROPRIO_DIM
+    """First scandots column of the ``teacher`` group."""
+    scan_dim: int = SCANDOTS_DIM
+    scan_encoder_dims: list[int] = [128, 64, 32]
+    """Encoder layer sizes (extreme-parkour's); the last is the latent that the depth student's feature replaces."""
+
+
+@configclass
+class DepthParkourScandotsEncoderPPORunnerCfg(DepthParkourPPORunnerCfg):
+    """The teacher with extreme-parkour's scandots encoder (``--agent rsl_rl_scandots_encoder_cfg_entry_point``).
+
+    Its actor's MLP reads ``[proprio | scandots latent (32) | privileged]``; the depth student copies it as it is, its
+    depth feature in the latent's place, and can regress the latent (``agent.algorithm.latent_loss_coef``).
+    """
+
+    experiment_name = "depth_parkour_a1_scandots_encoder"
+    actor = RslRlScandotsEncoderModelCfg(
+        hidden_dims=[512, 256, 128],
+        activation="elu",
+        obs_normalization=False,
+        distribution_cfg=RslRlMLPModelCfg.GaussianDistributionCfg(init_std=0.5),
     )
