@@ -1,0 +1,46 @@
+"""The depth teacher-student design on the real simulator: the scandots-encoder teacher and its latent loss."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import yaml
+from helpers import run_script
+
+from isaaclab_distill.distillation.plots import read_scalars
+
+pytestmark = pytest.mark.sim
+
+
+def test_scandots_encoder_teacher_trains_and_distils_with_the_latent_loss(tmp_path):
+    # 1. PPO teacher with extreme-parkour's scandots encoder (2 iterations)
+    proc = run_script(
+        "train.py",
+        *("--task", "Isaac-Depth-Parkour-Teacher-v0", "--agent", "rsl_rl_scandots_encoder_cfg_entry_point"),
+        *("--num_envs", "8", "--max_iterations", "2", "--device", "cpu"),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (teacher_run,) = (tmp_path / "logs" / "rsl_rl" / "depth_parkour_a1_scandots_encoder").iterdir()
+    agent = yaml.safe_load((teacher_run / "params" / "agent.yaml").read_text())
+    assert agent["actor"]["class_name"].endswith(":ScandotsEncoderModel") and agent["actor"]["scan_dim"] == 187
+
+    # 2. the depth student copies its actor and regresses its 32-d latent (4 epochs)
+    proc = run_script(
+        "distillation.py",
+        *("--task", "Isaac-Depth-Parkour-v0", "--teacher_checkpoint", str(teacher_run / "model_1.pt")),
+        *("--num_envs", "8", "--device", "cpu", "--n_epochs", "4", "--batch_size", "8"),
+        *("agent.algorithm.latent_loss_coef=1.0", "agent.eval_steps=30", "agent.eval_interval=4"),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "feature_head.0.bias (atanh of the teacher's latent" in proc.stdout
+    (student_run,) = (tmp_path / "logs" / "distillation" / "depth_parkour_a1").iterdir()
+    data = read_scalars(str(student_run))
+    total, action, latent = (list(data[f"training/{tag}"].values()) for tag in ("loss", "loss_action", "loss_latent"))
+    assert len(total) == len(action) == len(latent) == 4
+    assert all(math.isfinite(v) for v in total + action + latent)
+    for first, last, term in zip(total, action, latent):
+        assert first == pytest.approx(last + term, rel=1e-4)  # total = action + 1.0 * latent
+    assert latent[-1] < latent[0] and total[-1] < total[0], (total, latent)
