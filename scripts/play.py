@@ -8,7 +8,9 @@ Example:
     python scripts/play.py --task Isaac-Quadcopter-Point-Ctrl-v0 --checkpoint latest  # the newest run's student
 
 Writes ``<checkpoint_stem>_play.json`` next to the checkpoint and ``exported/policy.onnx`` + ``exported/policy.pt``
-in the checkpoint's directory (videos, with ``--video``, under ``<checkpoint dir>/videos/play``).
+in the checkpoint's directory (videos, with ``--video``, under ``<checkpoint dir>/videos/play``). A depth student is
+also exported split, as robots run it: ``exported/depth_encoder.pt`` + ``exported/student_actor.pt``, checked on the
+first 50 steps of the rollout (``exported/depth_student_reference.pt``; see :mod:`isaaclab_distill.export_depth`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ from isaaclab_distill.evaluation import (  # noqa: E402
     save_summary,
 )
 from isaaclab_distill.export import export_policy  # noqa: E402
+from isaaclab_distill.export_depth import InputRecorder, export_depth_student  # noqa: E402
+from isaaclab_distill.models import DepthStudent  # noqa: E402
 from isaaclab_distill.utils import UserError, hydra_task_config  # noqa: E402
 from isaaclab_distill.utils.envs import make_env  # noqa: E402
 from isaaclab_distill.utils.run_args import SELECTORS, select_play_checkpoint  # noqa: E402
@@ -85,7 +89,9 @@ def main(env_cfg, agent_cfg) -> None:
             # 3. policy, rollout, summary
             policy = load_policy(checkpoint, env.get_observations(), env.num_actions, args_cli.task, env.device)
             print(f"[INFO] policy: {policy.describe()}")
-            result = evaluate_policy(env, policy, steps, progress=True)  # a bar on a terminal, else a line per 10 %
+            split = isinstance(policy.network, DepthStudent) and not args_cli.no_export
+            recorder = InputRecorder(policy.network) if split else None  # inputs to check the split export on
+            result = evaluate_policy(env, policy, steps, progress=True, before_step=recorder)  # a bar, or 10 % lines
             summary = {"task": args_cli.task, "checkpoint": checkpoint, **result}
         finally:
             env.close()
@@ -95,6 +101,10 @@ def main(env_cfg, agent_cfg) -> None:
         export = export_policy(policy.network, os.path.join(run_dir, "exported"))
         summary["export"] = {k: export[k] for k in ("onnx", "jit", "exporter", "inputs", "outputs", "max_abs_error")}
         print(f"[INFO] exported {export['onnx']} and {export['jit']} ({' + '.join(export['inputs'])} -> actions)")
+        if recorder is not None:
+            parts = export_depth_student(policy.network, os.path.join(run_dir, "exported"), recorder.tensors())
+            summary["export"]["split"] = {k: parts[k] for k in ("encoder", "actor", "reference", "max_abs_error")}
+            print(f"[INFO] exported {parts['encoder']} + {parts['actor']} (max error {parts['max_abs_error']:.1e})")
     if summary["episodes"] == 0:
         print(f"[WARN] no episode ended within {steps} steps: returns are undefined; raise --steps")
     path = save_summary(summary, os.path.join(run_dir, f"{stem}_play.json"))

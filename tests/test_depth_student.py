@@ -118,3 +118,25 @@ def test_student_init_from_teacher_matches_teacher_while_feature_columns_are_zer
     fill = torch.tensor([-0.2] * 7 + [1.0, 0.0]).expand(5, 9)
     with torch.no_grad():  # any depth image: the feature columns start at zero
         torch.testing.assert_close(student(obs)[0], teacher(torch.cat((obs["policy"], fill), dim=-1)))
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_split_export_reproduces_the_student_with_its_hidden_state_carried(tmp_path, normalize):
+    from isaaclab_distill.export_depth import deploy_loop, export_depth_student
+
+    torch.manual_seed(0)
+    student = DepthStudent(SHAPES, 3, SMALL.replace(obs_normalization=normalize))
+    if normalize:  # statistics far from (0, 1), so a normaliser missing from either file shows
+        student.train()
+        student.update_normalization(depth_obs(64).apply(lambda x: 3.0 * x + 1.0))
+    obs = depth_obs(6, 2)  # [T, B]: an episode restarts in env 1 at step 3
+    starts = torch.zeros(6, 2, dtype=torch.bool)
+    starts[0], starts[3, 1] = True, True
+    info = export_depth_student(student, str(tmp_path), {**obs.to_dict(), "starts": starts})
+    assert info["max_abs_error"] < 1e-5 and (info["proprio_dim"], info["hidden_dim"]) == (10, 16)
+    encoder, actor = torch.jit.load(info["encoder"]), torch.jit.load(info["actor"])
+    got = deploy_loop(encoder, actor, obs["depth"], obs["policy"], starts, hidden_dim=16)
+    dones = torch.zeros(6, 2, dtype=torch.bool)
+    dones[2, 1] = True
+    torch.testing.assert_close(got, student.eval().forward_sequence(obs, None, dones), atol=1e-5, rtol=0)
+    assert torch.load(info["reference"])["actions"].shape == (6, 2, 3)

@@ -8,9 +8,12 @@ import imageio.v3 as iio
 import numpy as np
 import onnxruntime
 import pytest
+import torch
 from helpers import run_script
 
+from isaaclab_distill import load_student
 from isaaclab_distill.distillation import load_checkpoint
+from isaaclab_distill.export_depth import deploy_loop
 
 pytestmark = pytest.mark.sim
 
@@ -55,6 +58,19 @@ def test_teacher_student_play_end_to_end(tmp_path):
     # one input per observation group, the image as an image
     inputs = {i.name: i.shape[1:] for i in session.get_inputs()}
     assert list(inputs) == ["policy", "depth", "h_in"] and inputs["depth"] == [1, 58, 87], inputs
+    # the split export (depth encoder + actor, TorchScript) reproduces the student on the rollout's recorded inputs
+    exported = student_run / "exported"
+    encoder, actor = (torch.jit.load(str(exported / name)) for name in ("depth_encoder.pt", "student_actor.pt"))
+    ref = torch.load(exported / "depth_student_reference.pt")
+    assert ref["depth"].shape[:2] == (30, 4) and ref["proprio"].shape == (30, 4, 50)  # all 30 steps of the 4 envs
+    got = deploy_loop(encoder, actor, ref["depth"], ref["proprio"], ref["starts"], hidden_dim=128)
+    torch.testing.assert_close(got, ref["actions"], atol=1e-5, rtol=0)
+    deployed, hidden, expected = load_student(str(student)), None, []  # the checkpoint itself, step by step
+    for t in range(30):
+        hidden = None if t == 0 else hidden * (~ref["starts"][t]).view(1, -1, 1)
+        actions, hidden = deployed.network({"policy": ref["proprio"][t], "depth": ref["depth"][t]}, hidden)
+        expected.append(actions)
+    torch.testing.assert_close(torch.stack(expected), ref["actions"], atol=1e-5, rtol=0)
     # the robot is drawn (the A1 has colliders only): its red and orange parts stand out of the grey terrain and the
     # blue sky in every frame (without them: 0 pixels; with them, a trained teacher's clip: 0.26-0.77 % of each frame)
     (clip,) = (student_run / "videos" / "play").glob("*.mp4")

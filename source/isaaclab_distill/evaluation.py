@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -125,7 +126,13 @@ def load_policy(
 
 
 @torch.no_grad()
-def evaluate_policy(env: Any, policy: Policy, steps: int, progress: bool = False) -> dict[str, Any]:
+def evaluate_policy(
+    env: Any,
+    policy: Policy,
+    steps: int,
+    progress: bool = False,
+    before_step: Callable[[TensorDict, torch.Tensor, torch.Tensor], None] | None = None,
+) -> dict[str, Any]:
     """Deterministic rollout of ``policy`` for ``steps`` env steps on an rsl_rl-wrapped env (no reset at start).
 
     The env was just reset, so every episode that ends inside the rollout is complete and counts (the meaning of
@@ -139,6 +146,7 @@ def evaluate_policy(env: Any, policy: Policy, steps: int, progress: bool = False
         policy: From :func:`load_policy`.
         steps: Number of env steps.
         progress: Show the steps (:class:`~.utils.progress.Progress`: a bar on a terminal, else a line per 10 %).
+        before_step: :func:`~.distillation.rollout.rollout`'s hook, e.g. an :class:`~.export_depth.InputRecorder`.
 
     Returns:
         ``mean_return``, ``std_return``, ``mean_length`` (NaN without a finished episode), ``episodes``, ``steps``,
@@ -147,7 +155,9 @@ def evaluate_policy(env: Any, policy: Policy, steps: int, progress: bool = False
     if steps <= 0:
         raise UserError(f"--steps must be positive, got {steps}")
     counter = Progress(steps, "[play]", "step", every=max(1, steps // 10), enabled=progress)
-    result, _ = rollout(env, policy, steps, fresh_start=True, after_step=lambda obs, rewards: counter.step())
+    result, _ = rollout(
+        env, policy, steps, fresh_start=True, before_step=before_step, after_step=lambda obs, rewards: counter.step()
+    )
     counter.close()
     return {**result.summary(), "num_envs": int(env.num_envs), "policy": policy.describe(), "metrics": result.metrics}
 
