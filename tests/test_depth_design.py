@@ -1,13 +1,16 @@
-"""The depth teacher-student design on the real simulator: the scandots-encoder teacher and its latent loss."""
+"""The depth teacher-student design on the real simulator: the scandots-encoder teacher and its latent loss, the
+depth-image teacher, PPO interleaved with distillation."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
+import torch
 import yaml
 from helpers import run_script
 
+from isaaclab_distill.distillation import load_checkpoint
 from isaaclab_distill.distillation.plots import read_scalars
 
 pytestmark = pytest.mark.sim
@@ -44,3 +47,32 @@ def test_scandots_encoder_teacher_trains_and_distils_with_the_latent_loss(tmp_pa
     for first, last, term in zip(total, action, latent):
         assert first == pytest.approx(last + term, rel=1e-4)  # total = action + 1.0 * latent
     assert latent[-1] < latent[0] and total[-1] < total[0], (total, latent)
+
+
+def test_depth_image_teacher_trains_and_distils(tmp_path):
+    # 1. PPO on proprioception + the flattened 64 x 64 depth image (4146 inputs), 2 iterations
+    proc = run_script(
+        "train.py",
+        *("--task", "Isaac-Depth-Parkour-DepthTeacher-v0", "--num_envs", "8", "--max_iterations", "2"),
+        *("--device", "cpu"),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (teacher_run,) = (tmp_path / "logs" / "rsl_rl" / "depth_parkour_a1_depth_teacher").iterdir()
+    state = torch.load(teacher_run / "model_1.pt", weights_only=True)["actor_state_dict"]
+    assert state["mlp.0.weight"].shape == (512, 50 + 64 * 64)
+
+    # 2. the depth student (its actor the teacher's, first layer sliced), 2 epochs
+    proc = run_script(
+        "distillation.py",
+        *("--task", "Isaac-Depth-Parkour-DepthTeacher-v0", "--teacher_checkpoint", str(teacher_run / "model_1.pt")),
+        *("--num_envs", "8", "--device", "cpu", "--n_epochs", "2", "--batch_size", "8", "agent.eval_steps=30"),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "sliced ['mlp.0.weight', 'mlp.0.bias']" in proc.stdout
+    (student_run,) = (tmp_path / "logs" / "distillation" / "depth_parkour_a1_depth_teacher").iterdir()
+    data = load_checkpoint(str(student_run / "final_student.pt"))
+    assert data["epoch"] == 2 and data["student_cfg"]["obs_shapes"]["depth"] == [1, 64, 64]
+    loss = list(read_scalars(str(student_run))["training/loss"].values())
+    assert len(loss) == 2 and all(math.isfinite(v) for v in loss)

@@ -22,7 +22,8 @@ class depth_image(image_depth):
     beyond ``max_depth`` or no hit), ``[-0.5, 0.5]`` with ``offset=-0.5``. The camera's ``update_period`` sets how
     often the image changes (it is held in between). ``blank=True`` is the ablation that shows whether a student uses
     the image: every pixel reads "far" (``1 + offset``), as if nothing were in range
-    (``env.observations.depth.image.params.blank=true``).
+    (``env.observations.depth.image.params.blank=true``). ``flatten=True`` gives ``(num_envs, frame_stack * H * W)``,
+    a vector to concatenate with others (the depth-image teacher's input).
     """
 
     def __call__(
@@ -35,6 +36,7 @@ class depth_image(image_depth):
         channel_first: bool = True,
         frame_stack: int = 1,
         blank: bool = False,
+        flatten: bool = False,
     ) -> torch.Tensor:
         image = super().__call__(
             env,
@@ -46,7 +48,8 @@ class depth_image(image_depth):
             channel_first=channel_first,
             frame_stack=frame_stack,
         )
-        return (torch.ones_like(image) if blank else image) + offset
+        image = (torch.ones_like(image) if blank else image) + offset
+        return image.reshape(image.shape[0], -1) if flatten else image
 
 
 class body_mass_offset(ManagerTermBase):

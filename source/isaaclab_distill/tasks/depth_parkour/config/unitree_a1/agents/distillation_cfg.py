@@ -5,6 +5,7 @@ from isaaclab.utils import configclass
 from isaaclab_distill.distillation.cfg import DistillationAlgorithmCfg, DistillationCfg, DistillationStorageCfg
 from isaaclab_distill.models.depth_student import DepthStudentCfg
 from isaaclab_distill.tasks.depth_parkour.depth_parkour_env_cfg import FEET, SCANDOTS_DIM
+from isaaclab_distill.tasks.depth_parkour.depth_teacher_env_cfg import DEPTH_TEACHER_PIXELS
 
 FLAT_SCANDOTS = 0.265 - 0.5
 """Height-scan value on flat ground at the default pose: trunk height (0.265 m) minus the 0.5 m scan offset."""
@@ -44,4 +45,18 @@ class DepthParkourDistillationCfg(DistillationCfg):
         teacher_scandots_dim=SCANDOTS_DIM,
         teacher_scandots_fill=FLAT_SCANDOTS,
         teacher_privileged_fill=MEAN_PRIVILEGED,
+    )
+
+
+@configclass
+class DepthParkourDepthTeacherDistillationCfg(DepthParkourDistillationCfg):
+    """The depth-image teacher's student (``Isaac-Depth-Parkour-DepthTeacher-v0``): ``policy`` + ``depth [1, 64, 64]``.
+
+    The student actor is the teacher's with its first layer sliced to the 50 proprioception columns; the 4096 pixel
+    columns are folded into the bias at a blank image (every pixel 1.0, "far"), the feature columns start at 0.
+    """
+
+    experiment_name = "depth_parkour_a1_depth_teacher"
+    student: DepthStudentCfg = DepthStudentCfg(
+        hidden_dims=[512, 256, 128], teacher_scandots_dim=DEPTH_TEACHER_PIXELS, teacher_scandots_fill=1.0
     )

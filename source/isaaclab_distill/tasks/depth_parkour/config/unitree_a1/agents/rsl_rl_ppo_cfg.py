@@ -72,3 +72,10 @@ class DepthParkourScandotsEncoderPPORunnerCfg(DepthParkourPPORunnerCfg):
         obs_normalization=False,
         distribution_cfg=RslRlMLPModelCfg.GaussianDistributionCfg(init_std=0.5),
     )
+
+
+@configclass
+class DepthParkourDepthTeacherPPORunnerCfg(DepthParkourPPORunnerCfg):
+    """The depth-image teacher (``Isaac-Depth-Parkour-DepthTeacher-v0``): the same MLP on 4146 inputs."""
+
+    experiment_name = "depth_parkour_a1_depth_teacher"
