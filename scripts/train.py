@@ -42,6 +42,8 @@ from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cf
 
 from isaaclab_distill.rl import CURVE_FILE, LearningCurveEnv, TeacherRunner  # noqa: E402
 from isaaclab_distill.rl.curves import final_results  # noqa: E402
+from isaaclab_distill.rl.interleaved import InterleavedRunner  # noqa: E402
+from isaaclab_distill.rl.interleaved_cfg import check_interleaved, interleaved_cfg  # noqa: E402
 from isaaclab_distill.utils import hydra_task_config, load_task_configs  # noqa: E402
 from isaaclab_distill.utils.envs import make_env  # noqa: E402
 from isaaclab_distill.utils.run_args import apply_ppo_args, select_checkpoint, write_manifest  # noqa: E402
@@ -62,6 +64,8 @@ def main(env_cfg, agent_cfg) -> None:
     apply_flags(env_cfg, agent_cfg)
     ranks = apply_distributed(args_cli, env_cfg, agent_cfg)  # --distributed: cuda:<LOCAL_RANK>, seed + RANK
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
+    if (interleaved := interleaved_cfg(agent_cfg)) is not None:
+        check_interleaved(interleaved, env_cfg, args_cli.task, agent_cfg.max_iterations)
     resume_path = None
     log_root = os.path.abspath(os.path.join("logs", "rsl_rl", agent_cfg.experiment_name))
     if args_cli.checkpoint in ("latest", "best"):  # Isaac Lab's selectors, over the runs' run.json manifests
@@ -95,7 +99,10 @@ def main(env_cfg, agent_cfg) -> None:
         )
         try:
             # 4. PPO runner (rsl_rl's, with atomic checkpoint writes)
-            runner = TeacherRunner(env, to_dict(agent_cfg), log_dir=log_dir, device=agent_cfg.device)
+            if interleaved is None:
+                runner = TeacherRunner(env, to_dict(agent_cfg), log_dir=log_dir, device=agent_cfg.device)
+            else:  # distillation phases between PPO iterations (agent.interleaved)
+                runner = InterleavedRunner(env, to_dict(agent_cfg), interleaved, log_dir, device=agent_cfg.device)
             if resume_path:
                 print(f"[INFO] resuming from {resume_path}")
                 runner.load(resume_path, map_location=agent_cfg.device)

@@ -25,6 +25,14 @@ CASES = [
     ),
     (["--task", QUAD_TASK, "--run_timestamp", "a/b"], ["--run_timestamp 'a/b' is not a folder name"]),
     (["--task", QUAD_TASK, "--checkpoint", "latest"], ["--checkpoint latest: no run of", "with a run.json"]),
+    (
+        ["--task", "Isaac-Depth-Parkour-Teacher-v0", "agent.interleaved.depth_training_interval=2"],
+        ["reads the observation groups depth", "Isaac-Depth-Parkour-v0"],
+    ),
+    (
+        ["--task", "Isaac-Depth-Parkour-v0", "--max_iterations", "4", "agent.interleaved.depth_training_interval=5"],
+        ["depth_training_interval=5 is more than the run's 4 iterations"],
+    ),
 ]
 
 

@@ -3,6 +3,7 @@ depth-image teacher, PPO interleaved with distillation."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -76,3 +77,41 @@ def test_depth_image_teacher_trains_and_distils(tmp_path):
     assert data["epoch"] == 2 and data["student_cfg"]["obs_shapes"]["depth"] == [1, 64, 64]
     loss = list(read_scalars(str(student_run))["training/loss"].values())
     assert len(loss) == 2 and all(math.isfinite(v) for v in loss)
+
+
+def test_interleaved_ppo_and_distillation_train_both_and_resume(tmp_path):
+    # 4 PPO iterations on the task with the depth camera, the student distilled after iterations 2 and 4
+    common = ("--task", "Isaac-Depth-Parkour-v0", "--num_envs", "8", "--device", "cpu")
+    interleaved = (
+        "agent.interleaved.depth_training_interval=2",
+        "agent.interleaved.distillation.algorithm.batch_size=8",
+    )
+    proc = run_script("train.py", *common, "--max_iterations", "4", *interleaved, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (run,) = (tmp_path / "logs" / "rsl_rl" / "depth_parkour_a1").iterdir()
+    data = read_scalars(str(run))
+    assert sorted(data["Distillation/loss"]) == [1, 3]  # after PPO iterations 1 and 3 (0-based)
+    assert all(math.isfinite(v) for v in data["Distillation/loss"].values())
+    assert sorted(data["Loss/surrogate"]) == [0, 1, 2, 3]  # PPO's own loss, every iteration
+    curve = json.loads((run / "learning_curve.json").read_text())
+    assert len(curve) == 4  # one row per PPO iteration: the student's steps count in none
+    # both checkpoints: PPO's (with the distillation state) and the student, which plays and exports
+    assert torch.load(run / "model_3.pt", weights_only=False)["infos"]["interleaved"]["epoch"] == 2
+    student = load_checkpoint(str(run / "final_student.pt"))
+    assert student["epoch"] == 2 and student["student_cfg"]["class_name"] == "depth_cnn_gru"
+
+    # --resume continues both: PPO from iteration 3 (rsl_rl counts it again), the student from its 2 epochs
+    proc = run_script(
+        "train.py",
+        *common,
+        "--max_iterations",
+        "2",
+        *interleaved,
+        "--resume",
+        "--checkpoint",
+        str(run / "model_3.pt"),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    resumed = max((tmp_path / "logs" / "rsl_rl" / "depth_parkour_a1").iterdir(), key=lambda p: p.stat().st_mtime)
+    assert load_checkpoint(str(resumed / "final_student.pt"))["epoch"] == 3

@@ -91,7 +91,12 @@ class Teacher:
     """
 
     def __init__(
-        self, model: nn.Module, deterministic: bool = True, name: str = "teacher", clip_actions: float | None = None
+        self,
+        model: nn.Module,
+        deterministic: bool = True,
+        name: str = "teacher",
+        clip_actions: float | None = None,
+        frozen: bool = True,
     ) -> None:
         """Wrap an rsl_rl ``MLPModel``/``RNNModel``.
 
@@ -102,10 +107,12 @@ class Teacher:
             clip_actions: Clamp actions to ``[-clip, clip]``, the range the env applied during PPO training (the
                 runner config's ``clip_actions``), so that students learn the actions that had an effect rather than
                 raw outputs the env discarded. ``None``: no clamp.
+            frozen: Put the model in eval mode and freeze its parameters; ``False`` labels with a model that another
+                algorithm trains (PPO interleaved with distillation: the teacher as it is now).
         """
         self.clip_actions = clip_actions
-        self.model = model.eval()
-        for p in self.model.parameters():
+        self.model = model.eval() if frozen else model
+        for p in self.model.parameters() if frozen else ():
             p.requires_grad_(False)
         self.deterministic = deterministic
         self.name = name

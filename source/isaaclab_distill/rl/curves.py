@@ -14,7 +14,9 @@ whether a policy learns to walk or to fall. :class:`LearningCurveEnv` wraps the 
   when the env has a velocity command named ``velocity_command``;
 - ``terrain_level``: mean terrain level when the terrain has a curriculum.
 
-The rows are rewritten atomically to ``path`` after every iteration, so a killed run keeps its curve.
+The rows are rewritten atomically to ``path`` after every iteration, so a killed run keeps its curve. While
+``recording`` is False (another policy drives the env between PPO iterations, :mod:`.interleaved`) steps count in no
+row; an episode that ends then is dropped, and one running through it counts its recorded steps only.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class LearningCurveEnv(RslRlVecEnvWrapper):
         terrain = getattr(base.scene, "terrain", None)
         self._terrain = terrain if getattr(terrain, "terrain_levels", None) is not None else None
         self._return = torch.zeros(self.num_envs, device=self.device)
+        self.recording = True
         self._new_iteration()
 
     def _new_iteration(self) -> None:
@@ -76,6 +79,9 @@ class LearningCurveEnv(RslRlVecEnvWrapper):
         lengths = base.episode_length_buf + 1  # length of each episode if it ends at this step
         obs, rewards, dones, extras = super().step(actions)
         done = dones.bool()
+        if not self.recording:
+            self._return *= ~done
+            return obs, rewards, dones, extras
         self._reward_sum += rewards.mean()
         torch.minimum(self._min_reward, rewards.min(), out=self._min_reward)
         self._return += rewards

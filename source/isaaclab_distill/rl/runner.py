@@ -37,7 +37,7 @@ class TeacherRunner(OnPolicyRunner):
         with GracefulInterrupt() as interrupt:
             self.env.step = checked_step
             try:
-                super().learn(num_learning_iterations, init_at_random_ep_len)
+                self._learn(num_learning_iterations, init_at_random_ep_len)
             except KeyboardInterrupt:
                 if self.logger.log_dir is not None and not self.logger.disable_logs:
                     path = os.path.join(self.logger.log_dir, f"model_{self.current_learning_iteration}.pt")
@@ -46,6 +46,10 @@ class TeacherRunner(OnPolicyRunner):
                 raise
             finally:
                 del self.env.step  # back to the wrapper's own method
+
+    def _learn(self, num_learning_iterations: int, init_at_random_ep_len: bool) -> None:
+        """The training loop itself: rsl_rl's (a subclass with its own loop overrides this)."""
+        OnPolicyRunner.learn(self, num_learning_iterations, init_at_random_ep_len)
 
     def _configure_multi_gpu(self) -> None:
         """rsl_rl's multi-GPU settings, on the CPU too: the ``gloo`` process group instead of ``nccl`` + CUDA."""

@@ -3,7 +3,10 @@
 from isaaclab.utils import configclass
 from isaaclab_rl.rsl_rl import RslRlMLPModelCfg, RslRlOnPolicyRunnerCfg, RslRlPpoAlgorithmCfg
 
+from isaaclab_distill.rl.interleaved_cfg import InterleavedDistillationCfg
 from isaaclab_distill.tasks.depth_parkour.depth_parkour_env_cfg import PROPRIO_DIM, SCANDOTS_DIM
+
+from .distillation_cfg import DepthParkourDepthTeacherDistillationCfg, DepthParkourDistillationCfg
 
 
 @configclass
@@ -43,6 +46,9 @@ class DepthParkourPPORunnerCfg(RslRlOnPolicyRunnerCfg):
         desired_kl=0.01,
         max_grad_norm=1.0,
     )
+    interleaved = InterleavedDistillationCfg(distillation=DepthParkourDistillationCfg())
+    """Off (``depth_training_interval=0``); ``agent.interleaved.depth_training_interval=N`` on
+    ``Isaac-Depth-Parkour-v0`` distils the depth student every N iterations (:mod:`isaaclab_distill.rl.interleaved`)."""
 
 
 @configclass
@@ -79,3 +85,4 @@ class DepthParkourDepthTeacherPPORunnerCfg(DepthParkourPPORunnerCfg):
     """The depth-image teacher (``Isaac-Depth-Parkour-DepthTeacher-v0``): the same MLP on 4146 inputs."""
 
     experiment_name = "depth_parkour_a1_depth_teacher"
+    interleaved = InterleavedDistillationCfg(distillation=DepthParkourDepthTeacherDistillationCfg())
