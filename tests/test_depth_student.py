@@ -140,3 +140,20 @@ def test_split_export_reproduces_the_student_with_its_hidden_state_carried(tmp_p
     dones[2, 1] = True
     torch.testing.assert_close(got, student.eval().forward_sequence(obs, None, dones), atol=1e-5, rtol=0)
     assert torch.load(info["reference"])["actions"].shape == (6, 2, 3)
+
+
+def test_the_readme_deployment_loop_runs_on_an_exported_student(tmp_path, monkeypatch):
+    import pathlib
+    import re
+
+    from isaaclab_distill.export_depth import export_depth_student
+
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (snippet,) = [b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "depth_encoder.pt" in b]
+    student = DepthStudent({"policy": (pk.PROPRIO_DIM,), "depth": pk.DEPTH_SHAPE}, 12, DepthStudentCfg())
+    export_depth_student(student, str(tmp_path / "exported"))
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(snippet, namespace)  # the README's code, as a user runs it next to play.py's export
+    expected, _ = student.eval()({"policy": torch.zeros(1, 50), "depth": torch.ones(1, *pk.DEPTH_SHAPE)})
+    torch.testing.assert_close(namespace["actions"], expected, atol=1e-5, rtol=0)
