@@ -65,7 +65,7 @@ def main(env_cfg, agent_cfg) -> None:
     ranks = apply_distributed(args_cli, env_cfg, agent_cfg)  # --distributed: cuda:<LOCAL_RANK>, seed + RANK
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
     if (interleaved := interleaved_cfg(agent_cfg)) is not None:
-        check_interleaved(interleaved, env_cfg, args_cli.task, agent_cfg.max_iterations)
+        check_interleaved(interleaved, env_cfg, agent_cfg, args_cli.task)
     resume_path = None
     log_root = os.path.abspath(os.path.join("logs", "rsl_rl", agent_cfg.experiment_name))
     if args_cli.checkpoint in ("latest", "best"):  # Isaac Lab's selectors, over the runs' run.json manifests

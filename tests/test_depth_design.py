@@ -39,7 +39,7 @@ def test_scandots_encoder_teacher_trains_and_distils_with_the_latent_loss(tmp_pa
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "feature_head.0.bias (atanh of the teacher's latent" in proc.stdout
+    assert "feature_head.0 (weight 0, bias atanh of the teacher's latent" in proc.stdout
     (student_run,) = (tmp_path / "logs" / "distillation" / "depth_parkour_a1").iterdir()
     data = read_scalars(str(student_run))
     total, action, latent = (list(data[f"training/{tag}"].values()) for tag in ("loss", "loss_action", "loss_latent"))
@@ -100,18 +100,11 @@ def test_interleaved_ppo_and_distillation_train_both_and_resume(tmp_path):
     student = load_checkpoint(str(run / "final_student.pt"))
     assert student["epoch"] == 2 and student["student_cfg"]["class_name"] == "depth_cnn_gru"
 
-    # --resume continues both: PPO from iteration 3 (rsl_rl counts it again), the student from its 2 epochs
-    proc = run_script(
-        "train.py",
-        *common,
-        "--max_iterations",
-        "2",
-        *interleaved,
-        "--resume",
-        "--checkpoint",
-        str(run / "model_3.pt"),
-        cwd=tmp_path,
-    )
+    # --resume continues both: PPO from iteration 3 (rsl_rl runs it again, its phase is not repeated), the student
+    # from its 2 epochs: a third after iteration 5
+    resume = ("--resume", "--checkpoint", str(run / "model_3.pt"))
+    proc = run_script("train.py", *common, "--max_iterations", "3", *interleaved, *resume, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     resumed = max((tmp_path / "logs" / "rsl_rl" / "depth_parkour_a1").iterdir(), key=lambda p: p.stat().st_mtime)
+    assert sorted(read_scalars(str(resumed))["Distillation/loss"]) == [5]
     assert load_checkpoint(str(resumed / "final_student.pt"))["epoch"] == 3

@@ -76,9 +76,17 @@ def test_the_student_actor_is_the_teacher_mlp_with_the_feature_in_the_latents_pl
     expected = teacher(TensorDict({"teacher": filled}, batch_size=[6]))
     got = student.mlp(torch.cat((obs["policy"], teacher.scan_latent(obs)), dim=-1))
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
-    # a zero GRU output gives the teacher's latent of flat ground
-    bias = student.feature_head[0].bias
-    torch.testing.assert_close(torch.tanh(bias), flat_latent(teacher, -0.235).clamp(-0.99, 0.99))
+    # whatever the image, the untrained feature is the teacher's latent of flat ground
+    flat = flat_latent(teacher, -0.235).clamp(-0.99, 0.99)
+    torch.testing.assert_close(student.depth_feature(obs), flat.expand(6, -1), atol=1e-6, rtol=1e-6)
+
+
+def test_a_plain_student_may_share_only_the_columns_before_the_scandots():
+    teacher = make_teacher()
+    report = MLPStudent(P, A, [64, 32]).init_from_teacher(teacher)  # the proprioception prefix: fine
+    assert "mlp.0.weight" in report["sliced"]
+    with pytest.raises(ValueError, match="scandots encoder"):
+        MLPStudent(P + 1, A, [64, 32]).init_from_teacher(teacher)
 
 
 def test_the_encoder_teacher_exports_to_onnx_and_torchscript(tmp_path):

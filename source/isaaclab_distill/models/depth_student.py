@@ -252,12 +252,13 @@ class DepthStudent(MLPStudent):
         self.mlp.load_state_dict(actor.state_dict())
         names = [f"mlp.{k}" for k in actor.state_dict()]
         skipped = [f"{k}: not in the teacher" for k in self.state_dict() if not k.startswith("mlp.")]
-        if encoder:  # a zero GRU state then gives the latent of the fill scandots (flat ground), as in the MLP case
+        if encoder:  # the feature starts as the latent of the fill scandots (flat ground), as in the MLP case
+            self.feature_head[0].weight.zero_()  # tanh(0 h + b) = latent: the student acts as the teacher on it
             self.feature_head[0].bias.copy_(
                 torch.atanh(flat_latent(teacher, cfg.teacher_scandots_fill).clamp(-0.99, 0.99))
             )
             skipped.remove("feature_head.0.bias: not in the teacher")
-            names.append("feature_head.0.bias (atanh of the teacher's latent of the fill scandots)")
+            names.append("feature_head.0 (weight 0, bias atanh of the teacher's latent of the fill scandots)")
         return {"copied": names[2:], "sliced": names[:2], "skipped": skipped}
 
 

@@ -50,6 +50,12 @@ def init_from_teacher(
         idx = torch.as_tensor(list(input_indices) if not torch.is_tensor(input_indices) else input_indices).long()
     if idx.numel() != student.obs_dim:
         raise ValueError(f"input_indices has {idx.numel()} entries but the student observation has {student.obs_dim}.")
+    scan_start = getattr(teacher_actor, "scan_start", None)  # a scandots-encoder teacher: its MLP reads the latent
+    if scan_start is not None and idx.numel() and int(idx.max()) >= scan_start:
+        raise ValueError(
+            f"the teacher encodes its input columns from {scan_start} on (scandots encoder): a student can share only"
+            " the columns before them; use the depth student, or init_student_from_teacher=false"
+        )
     report: dict[str, list[str]] = {"copied": [], "sliced": [], "skipped": []}
     in_w, in_b = _INPUT_WEIGHT[student.is_recurrent], _INPUT_BIAS[student.is_recurrent]
     # Teacher normaliser folded into the input layer when only the teacher normalises

@@ -61,6 +61,7 @@ class LearningCurveEnv(RslRlVecEnvWrapper):
         terrain = getattr(base.scene, "terrain", None)
         self._terrain = terrain if getattr(terrain, "terrain_levels", None) is not None else None
         self._return = torch.zeros(self.num_envs, device=self.device)
+        self._unrecorded = torch.zeros(self.num_envs, device=self.device)  # steps of the episode while not recording
         self.recording = True
         self._new_iteration()
 
@@ -76,11 +77,12 @@ class LearningCurveEnv(RslRlVecEnvWrapper):
 
     def step(self, actions: torch.Tensor):
         base = self.unwrapped
-        lengths = base.episode_length_buf + 1  # length of each episode if it ends at this step
+        lengths = base.episode_length_buf + 1 - self._unrecorded  # its recorded length if it ends at this step
         obs, rewards, dones, extras = super().step(actions)
         done = dones.bool()
         if not self.recording:
             self._return *= ~done
+            self._unrecorded = (self._unrecorded + 1) * ~done
             return obs, rewards, dones, extras
         self._reward_sum += rewards.mean()
         torch.minimum(self._min_reward, rewards.min(), out=self._min_reward)
@@ -98,6 +100,7 @@ class LearningCurveEnv(RslRlVecEnvWrapper):
         self._length_sum += (lengths * done).sum()
         self._return_sum += (self._return * done).sum()
         self._return *= ~done
+        self._unrecorded *= ~done
         self._step += 1
         if self._step == self._steps_per_iteration:
             self._close_iteration()

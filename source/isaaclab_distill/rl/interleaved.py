@@ -20,12 +20,14 @@ Bookkeeping: the student's steps are not PPO's. rsl_rl's episode statistics and 
 teacher's steps only (an episode that spans a phase is counted from its teacher-driven steps). The student's
 phase logs ``Distillation/loss`` (``loss_action``, ``loss_latent`` with a latent term), ``Distillation/beta`` and
 ``Distillation/mean_step_reward`` at the PPO iteration it follows. Every ``model_<it>.pt`` holds the distillation
-state too (``--resume`` continues both), and ``student_<it>.pt`` / ``final_student.pt`` beside it are student
-checkpoints that ``play.py`` plays and exports.
+state too (``--resume`` continues both; the dataset with ``checkpoint_dataset``), and ``student_<it>.pt`` /
+``final_student.pt`` beside it are student checkpoints that ``play.py`` plays and exports. Under ``torchrun`` every
+rank starts from rank 0's student and the update averages the gradients of all ranks, as in ``distillation.py``.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import time
@@ -34,11 +36,13 @@ import torch
 from rsl_rl.utils import check_nan
 
 from ..distillation.algorithm import DistillationAlgorithm
+from ..distillation.averaging import WeightAverage
 from ..distillation.checkpoint import save_checkpoint
 from ..distillation.teacher import Teacher
 from ..models import build_student
 from ..models.observations import obs_shapes_of
 from ..utils.distributed import from_environment
+from ..utils.errors import UserError, first_line
 from .interleaved_cfg import InterleavedDistillationCfg
 from .runner import TeacherRunner
 
@@ -54,16 +58,29 @@ class InterleavedRunner(TeacherRunner):
         super().__init__(env, train_cfg, log_dir=log_dir, device=device)
         self.interval, self.epochs_per_phase = interleaved.depth_training_interval, interleaved.epochs
         cfg = interleaved.distillation.copy()
-        cfg.n_epochs = max(1, train_cfg["max_iterations"] // self.interval) * self.epochs_per_phase  # the schedules
         obs = env.get_observations()
         student = build_student(cfg.student, obs_shapes_of(obs, cfg.student_obs_groups), env.num_actions)
         clip = train_cfg.get("clip_actions")
-        teacher = Teacher(self.alg.actor, cfg.algorithm.teacher_deterministic, clip_actions=clip, frozen=False)
+        teacher = Teacher(self.alg.get_policy(), cfg.algorithm.teacher_deterministic, clip_actions=clip, frozen=False)
         self.distiller = DistillationAlgorithm(
             student, teacher, cfg, env.num_envs, self.device, ranks=from_environment()
         )
-        self.distill_epoch = 0
+        self.distill_epoch, self.last_phase = 0, -1  # epochs done; the PPO iteration the last phase followed
+        self._plan_epochs(train_cfg["max_iterations"])
+        if cfg.algorithm.init_student_from_teacher:  # a student that does not fit the teacher fails now, not later
+            try:
+                copy.deepcopy(student).init_from_teacher(teacher.model)
+            except (RuntimeError, ValueError) as err:
+                raise UserError(f"the student cannot start from the PPO actor: {first_line(err)}") from None
         print(f"[INFO] interleaved distillation every {self.interval} iterations; student: {student.config}")
+
+    def _plan_epochs(self, total_iterations: int) -> None:
+        """The distillation schedules (learning rate, weight average) span the run's phases: ``n_epochs``."""
+        alg, cfg = self.distiller, self.distiller.cfg
+        cfg.n_epochs = max(1, total_iterations // self.interval) * self.epochs_per_phase
+        alg.average = WeightAverage(
+            cfg.algorithm.average_last_epochs, cfg.n_epochs, cfg.algorithm.epoch_teacher_forcing
+        )
 
     # ------------------------------------------------------------------ the loop
     def _learn(self, num_learning_iterations: int, init_at_random_ep_len: bool) -> None:
@@ -76,6 +93,8 @@ class InterleavedRunner(TeacherRunner):
         self.alg.train_mode()
         if self.is_distributed:
             self.alg.broadcast_parameters()
+            for network in dict.fromkeys((self.distiller.student, self.distiller.final_student)):
+                self.distiller.ranks.broadcast_module(network)  # every rank: rank 0's student
         self.logger.init_logging_writer()
         rnd = bool(self.cfg["algorithm"].get("rnd_cfg"))
         start_it = self.current_learning_iteration
@@ -108,7 +127,7 @@ class InterleavedRunner(TeacherRunner):
                 action_std=self.alg.get_policy().output_std,
                 rnd_weight=self.alg.rnd.weight if rnd else None,
             )
-            if (it + 1) % self.interval == 0:  # 3. distillation phase, then PPO goes on from where the env is
+            if (it + 1) % self.interval == 0 and it > self.last_phase:  # 3. distillation, then PPO goes on
                 self.distillation_phase(it)
                 obs = self.env.get_observations().to(self.device)
             if self.logger.writer is not None and it % self.cfg["save_interval"] == 0:
@@ -127,6 +146,7 @@ class InterleavedRunner(TeacherRunner):
         self.alg.eval_mode()
         recording, self.env.recording = getattr(self.env, "recording", None), False  # a LearningCurveEnv pauses
         obs, dones = self.env.get_observations().to(self.device), None
+        alg.hidden = alg.student.initial_hidden(alg.num_envs)  # PPO drove the env since the last phase
         for _ in range(self.epochs_per_phase):
             beta, reward = alg.start_rollout(self.distill_epoch), 0.0
             for _ in range(cfg.num_steps_per_env):
@@ -143,9 +163,9 @@ class InterleavedRunner(TeacherRunner):
         if recording is not None:
             self.env.recording = recording
         self.alg.train_mode()
-        if self.alg.actor.is_recurrent:  # the env moved on without the PPO policy: its memory is stale
-            self.alg.actor.reset()
-            self.alg.critic.reset()
+        self.alg.actor.reset()  # the env moved on without the PPO policy: a recurrent memory is stale (MLP: no-op)
+        self.alg.critic.reset()
+        self.last_phase = it
 
     def _restart_episode_stats(self, dones: torch.Tensor) -> None:
         """rsl_rl's running episode sums restart for the episodes that ended under the student (not PPO's steps)."""
@@ -165,7 +185,13 @@ class InterleavedRunner(TeacherRunner):
     # ------------------------------------------------------------------ checkpoints
     def save(self, path: str, infos: dict | None = None) -> None:
         """rsl_rl's checkpoint with the distillation state in its ``infos``, and ``student_<it>.pt`` beside it."""
-        state = {"state": self.distiller.state_dict(), "epoch": self.distill_epoch}
+        alg = self.distiller
+        state = {
+            "state": alg.state_dict(include_data=alg.cfg.checkpoint_dataset),
+            "generators": {name: g.get_state() for name, g in alg.generators.items()},
+            "epoch": self.distill_epoch,
+            "last_phase": self.last_phase,
+        }
         super().save(path, {**(infos or {}), "interleaved": state})
         self.save_student(os.path.join(os.path.dirname(path), f"student_{self.current_learning_iteration}.pt"))
 
@@ -173,9 +199,16 @@ class InterleavedRunner(TeacherRunner):
         """rsl_rl's load, then the distillation state (a checkpoint of a PPO-only run starts a new student)."""
         infos = super().load(path, load_cfg, strict, map_location)
         state = (infos or {}).get("interleaved")
+        # the resumed run goes on for max_iterations more: its phases extend the schedules
+        self._plan_epochs(self.current_learning_iteration + self.cfg["max_iterations"])
         if state is not None:
-            self.distiller.load_state_dict(state["state"])
-            self.distill_epoch = int(state["epoch"])
+            try:
+                self.distiller.load_state_dict(state["state"])
+            except (RuntimeError, ValueError, KeyError) as err:
+                raise UserError(f"'{path}' holds a student that does not fit this config: {first_line(err)}") from None
+            for name, value in state.get("generators", {}).items():
+                self.distiller.generators[name].set_state(value)
+            self.distill_epoch, self.last_phase = int(state["epoch"]), int(state.get("last_phase", -1))
         return infos
 
     def save_student(self, path: str) -> str:
