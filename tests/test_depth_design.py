@@ -30,12 +30,13 @@ def test_scandots_encoder_teacher_trains_and_distils_with_the_latent_loss(tmp_pa
     agent = yaml.safe_load((teacher_run / "params" / "agent.yaml").read_text())
     assert agent["actor"]["class_name"].endswith(":ScandotsEncoderModel") and agent["actor"]["scan_dim"] == 187
 
-    # 2. the depth student copies its actor and regresses its 32-d latent (4 epochs)
+    # 2. the depth student copies its actor and regresses its 32-d latent (8 epochs: the first starts right at the
+    # teacher on flat ground, the loss rises with the first obstacles and falls from the second epoch on)
     proc = run_script(
         "distillation.py",
         *("--task", "Isaac-Depth-Parkour-v0", "--teacher_checkpoint", str(teacher_run / "model_1.pt")),
-        *("--num_envs", "8", "--device", "cpu", "--n_epochs", "4", "--batch_size", "8"),
-        *("agent.algorithm.latent_loss_coef=1.0", "agent.eval_steps=30", "agent.eval_interval=4"),
+        *("--num_envs", "8", "--device", "cpu", "--n_epochs", "8", "--batch_size", "8"),
+        *("agent.algorithm.latent_loss_coef=1.0", "agent.eval_steps=30", "agent.eval_interval=8"),
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -43,11 +44,11 @@ def test_scandots_encoder_teacher_trains_and_distils_with_the_latent_loss(tmp_pa
     (student_run,) = (tmp_path / "logs" / "distillation" / "depth_parkour_a1").iterdir()
     data = read_scalars(str(student_run))
     total, action, latent = (list(data[f"training/{tag}"].values()) for tag in ("loss", "loss_action", "loss_latent"))
-    assert len(total) == len(action) == len(latent) == 4
+    assert len(total) == len(action) == len(latent) == 8
     assert all(math.isfinite(v) for v in total + action + latent)
     for first, last, term in zip(total, action, latent):
         assert first == pytest.approx(last + term, rel=1e-4)  # total = action + 1.0 * latent
-    assert latent[-1] < latent[0] and total[-1] < total[0], (total, latent)
+    assert latent[-1] < 0.7 * latent[0] and total[-1] < 0.7 * total[0] and total[-1] < 0.5 * max(total), (total, latent)
 
 
 def test_depth_image_teacher_trains_and_distils(tmp_path):
