@@ -112,6 +112,8 @@ def main(env_cfg, agent_cfg) -> None:
             runner.learn(agent_cfg.max_iterations)
             print(f"[INFO] training took {time.time() - start:.1f} s; checkpoints in {log_dir}")
             ranks.report_checksum("actor", runner.alg.actor)  # the distributed-run test compares them
+            if interleaved is not None:
+                ranks.report_checksum("student", runner.distiller.student)
         finally:
             env.close()
 

@@ -46,6 +46,23 @@ def only_run_dir(root: pathlib.Path) -> pathlib.Path:
     return runs[0]
 
 
+def test_interleaved_distillation_on_two_ranks(tmp_path):
+    # PPO with a depth-student phase after each iteration: both ranks end with the same teacher and the same student
+    args = ("--task", "Isaac-Depth-Parkour-v0", "--num_envs", "4", "--max_iterations", "2")
+    interleaved = (
+        "agent.interleaved.depth_training_interval=1",
+        "agent.interleaved.distillation.algorithm.batch_size=4",
+    )
+    proc = torchrun("train.py", *args, *interleaved, cwd=tmp_path)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-4000:]
+    for name in ("actor", "student"):
+        sums = checksums(output, name)
+        assert set(sums) == {0, 1} and sums[0] == sums[1], (name, sums)
+    run = only_run_dir(tmp_path / "logs" / "rsl_rl" / "depth_parkour_a1")
+    assert {"model_1.pt", "student_1.pt", "final_student.pt"} <= {p.name for p in run.iterdir()}
+
+
 def test_train_on_two_ranks(tmp_path):
     proc = torchrun("train.py", "--task", QUAD_TASK, "--num_envs", "32", "--max_iterations", "2", cwd=tmp_path)
     output = proc.stdout + proc.stderr
