@@ -45,7 +45,6 @@ class DepthEncoderExport(nn.Module):
         super().__init__()
         self.normalizer, self.cnn, self.fuse = student.obs_normalizer, student.cnn, student.fuse
         self.rnn, self.feature_head = student.rnn, student.feature_head
-        self.image_shape = list(student.image_shape)
 
     def forward(
         self, depth: torch.Tensor, proprio: torch.Tensor, h_in: torch.Tensor
@@ -108,13 +107,13 @@ def deploy_loop(
 def export_depth_student(
     student: DepthStudent, out_dir: str, recorded: dict[str, torch.Tensor] | None = None
 ) -> dict[str, Any]:
-    """Write ``depth_encoder.pt``, ``student_actor.pt`` and, with ``recorded``, ``depth_student_reference.pt``.
+    """Write ``depth_encoder.pt``, ``student_actor.pt`` and ``depth_student_reference.pt`` (the checked inputs).
 
     Args:
         student: The student (not modified: a CPU copy in eval mode is exported).
         out_dir: Target directory (created); each file is written under a temporary name and moved into place.
         recorded: ``{group: [T, B, ...]}`` of the student's groups and ``"starts"`` ``[T, B]`` (episode starts), e.g.
-            from :func:`~isaaclab_distill.evaluation.evaluate_policy`'s ``record``; default: random inputs.
+            an :class:`InputRecorder`'s :meth:`~InputRecorder.tensors`; default: random inputs.
 
     Returns:
         The file paths, the sizes (``proprio_dim``, ``feature_dim``, ``hidden_dim``, ``image_shape``) and
@@ -126,7 +125,7 @@ def export_depth_student(
     student = copy.deepcopy(student).cpu().eval()
     recorded = recorded or _random_inputs(student)
     depth = recorded[student.depth_group].float()  # [T, B, C, H, W]
-    proprio = torch.cat([recorded[g].float() for g in student.vector_groups], dim=-1)  # [T, B, P]
+    proprio = student.vector_input({g: recorded[g].float() for g in student.vector_groups})  # [T, B, P]
     starts = recorded["starts"].bool()  # [T, B]
     with torch.no_grad():
         obs = {g: recorded[g].float() for g in student.obs_shapes}

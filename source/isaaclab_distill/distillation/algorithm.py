@@ -91,7 +91,7 @@ class DistillationAlgorithm:
         self.latent_dim = latent_label_dim(self.teachers, student, cfg.algorithm.latent_loss_coef)  # labels [A + L]
         labels = student.action_dim + self.latent_dim
         self.dataset = EpisodeDataset(n, student.obs_shapes, labels, capacity, self.device, hidden, image)
-        self.loss_parts: dict[str, float] = {}  # the last update's mean loss terms: "action" (and "latent")
+        self.loss_parts: dict[str, float] = {}  # the last update's mean loss terms, when there are several
         optimizer_class = resolve_optimizer(cfg.algorithm.optimizer)  # rsl_rl's names: adam, adamw, sgd, rmsprop
         self.optimizer = optimizer_class(self.student.parameters(), lr=cfg.algorithm.learning_rate)
         self.generators = {
@@ -258,7 +258,7 @@ class DistillationAlgorithm:
             count += 1
             for name, value in zip(parts, weighted_parts):
                 sums[name] = sums.get(name, 0.0) + value / valid_all
-        self.loss_parts = {name: value / count for name, value in sums.items()}
+        self.loss_parts = {name: value / count for name, value in sums.items()} if len(sums) > 1 else {}
         self.average.update(epoch, self.student)
         return total / count if count else math.nan
 

@@ -33,12 +33,10 @@ class EpochLogger:
         """Write the finite scalars of completed epoch ``epoch``.
 
         ``losses``: the total under ``""`` (``training/loss``) and its terms (``training/loss_<name>``, e.g. ``action``
-        and ``latent``; logged when there are two or more).
+        and ``latent``, :attr:`~.algorithm.DistillationAlgorithm.loss_parts`).
         """
-        terms = {f"training/loss_{name}": value for name, value in losses.items() if name} if len(losses) > 2 else {}
         scalars = {
-            "training/loss": losses[""],
-            **terms,
+            **{f"training/loss_{name}" if name else "training/loss": value for name, value in losses.items()},
             "training/beta": coll["beta"],
             "training/learning_rate": coll["learning_rate"],
         }

@@ -65,13 +65,11 @@ def sequence_loss(
     :class:`~isaaclab_distill.models.DepthStudent`'s ``forward_sequence_with_feature``).
     """
     h0 = None if batch.h0 is None else batch.h0.detach()  # [K, B, H]
-    obs = batch.obs if not batch.flat else batch.obs.unsqueeze(0)  # [T, B] (T = 1 for independent transitions)
-    labels = batch.actions if not batch.flat else batch.actions.unsqueeze(0)  # [T, B, A (+ L)]
-    mask = None if batch.mask is None else (batch.mask if not batch.flat else batch.mask.unsqueeze(0))
-    dones = batch.dones if not batch.flat else None
-    a = student.action_dim
-    if latent_coef > 0.0:
+    if latent_coef > 0.0:  # a flat batch of transitions is a segment of one step: [T = 1, B]
+        obs, dones = (batch.obs.unsqueeze(0), None) if batch.flat else (batch.obs, batch.dones)
         pred, feature = student.forward_sequence_with_feature(obs, h0, dones)  # [T, B, A], [T, B, L]
+        labels, mask = batch.actions.view(*pred.shape[:-1], -1), batch.mask.view(pred.shape[:-1])  # [T, B, A + L]
+        a = student.action_dim
         parts = {"action": behaviour_loss(pred, labels[..., :a], mask, kind)}
         parts["latent"] = behaviour_loss(feature, labels[..., a:], mask, "mse")
         return parts["action"] + latent_coef * parts["latent"], parts

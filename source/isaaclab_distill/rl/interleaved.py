@@ -158,7 +158,7 @@ class InterleavedRunner(TeacherRunner):
             alg.end_rollout()
             loss = alg.update(self.distill_epoch)
             self.distill_epoch += 1
-            terms = {f"loss_{k}": v for k, v in alg.loss_parts.items()} if len(alg.loss_parts) > 1 else {}
+            terms = {f"loss_{k}": v for k, v in alg.loss_parts.items()}
             self._log(it, {"loss": loss, **terms, "beta": beta, "mean_step_reward": reward})
         if recording is not None:
             self.env.recording = recording

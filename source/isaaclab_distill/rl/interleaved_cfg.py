@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from isaaclab.utils import configclass
+from rsl_rl.utils import resolve_callable
 
 from ..distillation.cfg import DistillationCfg
 from ..distillation.script_args import apply_distillation_args
@@ -68,7 +69,7 @@ def check_interleaved(cfg: InterleavedDistillationCfg, env_cfg: Any, agent_cfg: 
             " agent.interleaved.depth_training_interval=0"
         )
     actor = agent_cfg.actor
-    if dist.algorithm.latent_loss_coef > 0 and not str(actor.class_name).endswith("ScandotsEncoderModel"):
+    if dist.algorithm.latent_loss_coef > 0 and not hasattr(resolve_callable(actor.class_name), "scan_latent"):
         raise UserError(
             "agent.interleaved.distillation.algorithm.latent_loss_coef > 0 needs the scandots-encoder teacher"
             " (--agent rsl_rl_scandots_encoder_cfg_entry_point); set it to 0 for this actor"

@@ -11,11 +11,10 @@ what the document's teacher-student design distils into a CNN + GRU.
 from __future__ import annotations
 
 from isaaclab.managers import ObservationTermCfg as ObsTerm
-from isaaclab.managers import SceneEntityCfg
 from isaaclab.utils import configclass
 
 from . import mdp
-from .depth_parkour_env_cfg import DEPTH_MAX_DISTANCE, PROPRIO_DIM, DepthParkourEnvCfg, ProprioCfg
+from .depth_parkour_env_cfg import PROPRIO_DIM, DepthParkourEnvCfg, ObservationsCfg, ProprioCfg
 
 DEPTH_TEACHER_SIZE = 64
 """Height and width [px] of the depth-image teacher's camera (square, the camera's 87 deg field of view both ways)."""
@@ -27,15 +26,8 @@ DEPTH_TEACHER_OBS_DIM = PROPRIO_DIM + DEPTH_TEACHER_PIXELS
 class DepthTeacherObsCfg(ProprioCfg):
     """Proprioception and the flattened depth image ``[N, 4096]`` (in [0, 1], 1 = far; no noise on the image)."""
 
-    depth_pixels = ObsTerm(
-        func=mdp.depth_image,
-        params={
-            "sensor_cfg": SceneEntityCfg("depth_camera"),
-            "max_depth": DEPTH_MAX_DISTANCE,
-            "channel_first": True,
-            "flatten": True,
-        },
-    )
+    depth_pixels = ObsTerm(func=mdp.depth_image, params={**ObservationsCfg.DepthCfg().image.params, "flatten": True})
+    """The student's own image term (same camera, scale and layout), flattened."""
 
 
 @configclass

@@ -3,6 +3,7 @@
 from isaaclab.utils import configclass
 from isaaclab_rl.rsl_rl import RslRlMLPModelCfg, RslRlOnPolicyRunnerCfg, RslRlPpoAlgorithmCfg
 
+from isaaclab_distill.models.scandots_teacher import CLASS_NAME as SCANDOTS_ENCODER_MODEL
 from isaaclab_distill.rl.interleaved_cfg import InterleavedDistillationCfg
 from isaaclab_distill.tasks.depth_parkour.depth_parkour_env_cfg import PROPRIO_DIM, SCANDOTS_DIM
 
@@ -55,7 +56,7 @@ class DepthParkourPPORunnerCfg(RslRlOnPolicyRunnerCfg):
 class RslRlScandotsEncoderModelCfg(RslRlMLPModelCfg):
     """:class:`~isaaclab_distill.models.scandots_teacher.ScandotsEncoderModel`: scandots -> 32-d tanh latent -> MLP."""
 
-    class_name: str = "isaaclab_distill.models.scandots_teacher:ScandotsEncoderModel"
+    class_name: str = SCANDOTS_ENCODER_MODEL
     scan_start: int = PROPRIO_DIM
     """First scandots column of the ``teacher`` group."""
     scan_dim: int = SCANDOTS_DIM
