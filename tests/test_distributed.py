@@ -91,6 +91,8 @@ def test_two_ranks_on_the_same_data_equal_one_process(tmp_path):
     assert ranks[0]["result"]["episodes"] == 2 * single["result"]["episodes"]
     assert ranks[0]["result"]["mean_return"] == pytest.approx(single["result"]["mean_return"], rel=1e-4)
     assert ranks[0]["result"]["best_return"] == ranks[1]["result"]["best_return"]
+    assert ranks[0]["result"]["loss_weights"] == pytest.approx(single["result"]["loss_weights"], rel=1e-4)
+    assert single["result"]["loss_weights"] != [1.0, 1.0]
     written = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert "final_student.pt" in written and not [p for p in written if ".tmp" in p]
 

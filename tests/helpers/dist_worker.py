@@ -15,13 +15,16 @@ from .toy import OffsetTeacherModel, PointEnv, small_cfg
 
 
 def distil(out_dir: str, seed: int, ranks: Distributed | None = None) -> dict:
-    """A GRU student distilled on a point env seeded ``seed``: its weights, checksum and the runner's result."""
+    """A GRU student of two teachers on a point env seeded ``seed``: weights, checksum, result."""
     torch.manual_seed(seed)
     env = PointEnv()
     student = build_student(StudentCfg(class_name="gru", hidden_dims=[16], rnn_hidden_dim=8), 2, 2)
-    teacher = Teacher(OffsetTeacherModel([0.1, -0.2]))
-    runner = DistillationRunner(env, teacher, student, small_cfg(sequence_length=4), out_dir, None, ranks=ranks)
+    teachers = [Teacher(OffsetTeacherModel([0.1, -0.2])), Teacher(OffsetTeacherModel([0.6, 0.4]))]  # 3 envs each
+    cfg = small_cfg(sequence_length=4)
+    cfg.multi_teacher.group_loss_power = 1.0  # per-teacher loss weights, from the loss sums of all ranks
+    runner = DistillationRunner(env, teachers, student, cfg, out_dir, None, ranks=ranks)
     result = {k: v for k, v in runner.learn().items() if not k.endswith("_s")}  # wall seconds differ between ranks
+    result["loss_weights"] = runner.alg.balance.weights.tolist()
     return {"state": student.state_dict(), "checksum": parameter_checksum(student), "result": result}
 
 

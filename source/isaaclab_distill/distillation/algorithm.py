@@ -11,7 +11,7 @@ Where and why this differs from rsl_rl's ``Distillation`` (``rsl_rl/algorithms/d
   first ``epoch_teacher_forcing`` epochs (BC; on ``teacher_forcing_share`` of the envs, the student drives the
   others), then the student drives (DAgger), the teacher taking over per env and step with probability beta.
 - Hidden states. rsl_rl replays its rollout in order (no shuffling). Here each step stores the student's hidden state.
-- Teachers. rsl_rl has one. Here a list, each labelling its env group, with ``worst_k`` selection and RAPTOR's offsets.
+- Teachers. rsl_rl has one. Here a list, each labelling its env group (worst_k, RAPTOR's offsets, :mod:`.balance`).
 - Final student. rsl_rl's is its last. Here: optionally the weight average of the last epochs' (:mod:`.averaging`).
 - Latent. A scandots-encoder teacher's latent can be a second label (``latent_loss_coef``, :func:`.sequence_loss`).
 
@@ -40,9 +40,10 @@ from ..models import MLPStudent, reset_hidden
 from ..models.observations import select_groups
 from ..utils.distributed import Distributed
 from .averaging import WeightAverage
+from .balance import GroupLossBalance
 from .cfg import DistillationCfg
 from .errors import DistillationError
-from .losses import sequence_loss
+from .losses import segment_losses
 from .schedule import MIXED, STUDENT, TEACHER, learning_rate, minibatches, teacher_envs, teacher_probability
 from .storage import EpisodeDataset
 from .teacher import Teacher, group_means, latent_label_dim, offset_columns, teacher_groups, worst_groups
@@ -79,34 +80,32 @@ class DistillationAlgorithm:
         n, n_t = self.num_envs, len(self.teachers)
         if n_t == 0:
             raise DistillationError("At least one teacher is required.")
-        # Env -> teacher map [N] and the env ids of each teacher group
-        self.env_teacher_ids, self.teacher_env_ids = teacher_groups(env_teacher_ids, n, n_t, self.device)
+        self.env_teacher_ids, self.teacher_env_ids = teacher_groups(env_teacher_ids, n, n_t, self.device)  # [N], [K][.]
         capacity, image = cfg.storage.max_dataset_steps // n, cfg.storage.image_dtype  # storage of max_dataset_steps
         if capacity < cfg.num_steps_per_env:
             raise DistillationError(
                 f"max_dataset_steps={cfg.storage.max_dataset_steps} cannot hold one rollout of {n}"
                 f" envs x {cfg.num_steps_per_env} steps = {n * cfg.num_steps_per_env} transitions."
             )
-        hidden = student.hidden_shape if student.is_recurrent else None
-        self.latent_dim = latent_label_dim(self.teachers, student, cfg.algorithm.latent_loss_coef)  # labels [A + L]
+        hidden, algo = (student.hidden_shape if student.is_recurrent else None), cfg.algorithm
+        self.latent_dim = latent_label_dim(self.teachers, student, algo.latent_loss_coef)  # labels [A + L]
         labels = student.action_dim + self.latent_dim
         self.dataset = EpisodeDataset(n, student.obs_shapes, labels, capacity, self.device, hidden, image)
         self.loss_parts: dict[str, float] = {}  # the last update's mean loss terms, when there are several
-        optimizer_class = resolve_optimizer(cfg.algorithm.optimizer)  # rsl_rl's names: adam, adamw, sgd, rmsprop
-        self.optimizer = optimizer_class(self.student.parameters(), lr=cfg.algorithm.learning_rate)
+        optimizer_class = resolve_optimizer(algo.optimizer)  # rsl_rl's names: adam, adamw, sgd, rmsprop
+        self.optimizer = optimizer_class(self.student.parameters(), lr=algo.learning_rate)
         self.generators = {
             "shuffle": torch.Generator().manual_seed(cfg.seed),  # CPU: dataset permutation
             "beta": torch.Generator(device=self.device).manual_seed(cfg.seed + 1),  # env device: teacher/student mix
         }
-        # learner state beyond the weights: per-teacher student returns (worst_k), teacher position offsets
-        self.student_group_returns = torch.full((n_t,), math.nan)
+        self.student_group_returns = torch.full((n_t,), math.nan)  # worst_k's student return per teacher group
         first = cfg.student_obs_groups[0]  # the group of the position slice: [n_teachers, P] offsets
         self.position_offsets = offset_columns(cfg.multi_teacher, first, student.obs_shapes, n_t, self.device)
+        self.balance = GroupLossBalance(self.env_teacher_ids, n_t, cfg.multi_teacher.group_loss_power, self.ranks)
         self.hidden = student.initial_hidden(n)  # [K, N, H] student state of the running episodes (None: MLP)
         self._rollout: dict[str, Any] = {}
         self.driver = torch.full((n,), MIXED, dtype=torch.int8, device=self.device)  # [N] of the last act()
         self._teacher_envs = teacher_envs(cfg.algorithm, n, self.device)  # [N] driven in teacher forcing (None: all)
-        algo = cfg.algorithm  # the last epochs' students after teacher forcing are averaged
         self.average = WeightAverage(algo.average_last_epochs, cfg.n_epochs, algo.epoch_teacher_forcing)
 
     final_student = property(lambda self: self.average.final(self.student), doc="The student a run ends with.")
@@ -218,11 +217,9 @@ class DistillationAlgorithm:
     def update(self, epoch: int, check_interrupt: Callable[[], None] | None = None) -> float:
         """One epoch's update (:func:`.schedule.minibatches`); returns the mean minibatch loss (over all ranks).
 
-        With several ranks every minibatch is one step on the mean loss over the valid steps of ALL ranks' minibatches:
-        each rank scales its loss by its share of the valid steps, and the gradients are summed (rsl_rl's bucketed
-        all-reduce, which divides by the world size). Each rank has the same number of minibatches (same env count and
-        rollout length), so the collectives pair up; the one scalar all-reduce per minibatch also makes every rank
-        skip an all-padding minibatch, or stop on a non-finite loss, together.
+        Several ranks: each minibatch is one step on the mean loss over the valid steps of ALL ranks' minibatches (each
+        rank scales its loss by its share; rsl_rl's bucketed gradient all-reduce divides by the world size). The ranks
+        have as many minibatches; the scalar all-reduce per minibatch makes them skip or stop on a bad loss together.
         """
         cfg, world = self.cfg.algorithm, self.ranks.world_size
         self.student.train()
@@ -232,8 +229,8 @@ class DistillationAlgorithm:
         for batch in minibatches(self.dataset, cfg, self.generators["shuffle"]):
             if check_interrupt is not None:
                 check_interrupt()
-            loss, parts = sequence_loss(self.student, batch, cfg.loss, cfg.latent_loss_coef)
-            valid = batch.mask.sum().to(loss.dtype)
+            terms, steps = segment_losses(self.student, batch, cfg.loss, cfg.latent_loss_coef)  # [B] sums, valid
+            loss, parts, valid = self.balance.reduce(batch.env, terms, steps, cfg.latent_loss_coef)  # + weighted steps
             # [valid steps, non-finite losses, valid-weighted loss and terms] over the ranks: one sync per minibatch
             terms = [loss.detach() * valid, *(part.detach() * valid for part in parts.values())]
             stats = self.ranks.all_reduce_sum(torch.stack([valid, (~torch.isfinite(loss)).to(loss.dtype), *terms]))
@@ -260,6 +257,7 @@ class DistillationAlgorithm:
                 sums[name] = sums.get(name, 0.0) + value / valid_all
         self.loss_parts = {name: value / count for name, value in sums.items()} if len(sums) > 1 else {}
         self.average.update(epoch, self.student)
+        self.balance.end_epoch()
         return total / count if count else math.nan
 
     # ------------------------------------------------------------------ state
@@ -271,6 +269,7 @@ class DistillationAlgorithm:
             "student_group_returns": self.student_group_returns.clone(),
             "position_offsets": self.position_offsets.detach().cpu().clone(),
             "env_teacher_ids": self.env_teacher_ids.cpu().clone(),
+            "group_balance": self.balance.state_dict(),
         }
         if self.average.active:
             other = ("trained_model", self.student) if final else ("average_model", self.final_student)
@@ -296,5 +295,6 @@ class DistillationAlgorithm:
         if state.get("hidden") is not None:
             self.hidden = state["hidden"].to(self.device)
         self.student_group_returns = state.get("student_group_returns", self.student_group_returns).cpu()
+        self.balance.load_state_dict(state.get("group_balance", {}))
         if "position_offsets" in state:
             self.position_offsets = state["position_offsets"].to(self.device)

@@ -41,6 +41,12 @@ class MultiTeacherCfg:
     offset_settle_steps: int = 100
     """Steps after an episode start that are ignored when measuring the steady-state position error."""
 
+    group_loss_power: float = 0.0
+    """Per-teacher-group loss weights ``w_k ∝ l_k ** p`` (mean 1) from each group's moving-average action loss
+    ``l_k`` (:mod:`~isaaclab_distill.distillation.balance`): the teachers the student imitates worst count more, every
+    group still feeds the update. 0: every step counts alike; 1: each group in proportion to its loss. Logged as
+    ``multi_teacher/loss_weight_<k>`` and ``multi_teacher/action_loss_<k>``."""
+
 
 @configclass
 class DistillationAlgorithmCfg:

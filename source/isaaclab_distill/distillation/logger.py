@@ -28,14 +28,22 @@ class EpochLogger:
             print(message, flush=True)
 
     def log_epoch(
-        self, epoch: int, coll: dict[str, float], losses: dict[str, float], ev: dict[str, float] | None, ratio: float
+        self,
+        epoch: int,
+        coll: dict[str, float],
+        losses: dict[str, float],
+        ev: dict[str, float] | None,
+        ratio: float,
+        extra: dict[str, float] | None = None,
     ) -> None:
         """Write the finite scalars of completed epoch ``epoch``.
 
         ``losses``: the total under ``""`` (``training/loss``) and its terms (``training/loss_<name>``, e.g. ``action``
-        and ``latent``, :attr:`~.algorithm.DistillationAlgorithm.loss_parts`).
+        and ``latent``, :attr:`~.algorithm.DistillationAlgorithm.loss_parts`). ``extra``: more scalars by tag (e.g.
+        :meth:`.balance.GroupLossBalance.scalars`).
         """
         scalars = {
+            **(extra or {}),
             **{f"training/loss_{name}" if name else "training/loss": value for name, value in losses.items()},
             "training/beta": coll["beta"],
             "training/learning_rate": coll["learning_rate"],

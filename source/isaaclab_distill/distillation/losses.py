@@ -51,31 +51,57 @@ def behaviour_loss(
     return (loss * m).sum() / m.sum().clamp(min=1.0)
 
 
+def segment_losses(
+    student: MLPStudent, batch: SequenceBatch, kind: LossKind = "mse", latent_coef: float = 0.0
+) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Truncated-BPTT losses of one minibatch, per segment: ``({"action": [B], ("latent": [B])}, valid[B])``.
+
+    Each term is the SUM of its per-step loss over the valid steps of a segment, ``valid`` their count, so any
+    weighting of the segments reduces exactly (:func:`reduce_segments`). The student is unrolled from the stored
+    hidden state ``batch.h0`` (detached: no gradient flows into earlier segments), with its state zeroed after every
+    ``done`` inside the segment.
+
+    With ``latent_coef > 0`` the labels are ``[..., A + L]``: the teacher's actions, then its latent of the same step,
+    and the ``latent`` term is ``mse(student feature[..., L], teacher latent)`` (a
+    :class:`~isaaclab_distill.models.DepthStudent`'s ``forward_sequence_with_feature``).
+    """
+    h0 = None if batch.h0 is None else batch.h0.detach()  # [K, B, H]
+    obs, dones = (batch.obs.unsqueeze(0), None) if batch.flat else (batch.obs, batch.dones)  # flat: [T = 1, B]
+    mask = batch.mask.view(1, -1) if batch.flat else batch.mask  # [T, B]
+    if latent_coef > 0.0:
+        pred, feature = student.forward_sequence_with_feature(obs, h0, dones)  # [T, B, A], [T, B, L]
+    elif batch.flat:
+        pred, feature = student(batch.obs, h0)[0].unsqueeze(0), None  # [1, B, A]
+    else:
+        pred, feature = student.forward_sequence(obs, h0, dones), None  # [T, B, A]
+    labels, m = batch.actions.view(*pred.shape[:-1], -1), mask.to(pred.dtype)  # [T, B, A (+ L)], [T, B]
+    a = student.action_dim
+    terms = {"action": (per_step_loss(pred, labels[..., :a], kind) * m).sum(0)}
+    if feature is not None:
+        terms["latent"] = (per_step_loss(feature, labels[..., a:], "mse") * m).sum(0)
+    return terms, m.sum(0)
+
+
+def reduce_segments(
+    terms: dict[str, torch.Tensor], valid: torch.Tensor, latent_coef: float = 0.0, weights: torch.Tensor | None = None
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The minibatch loss of :func:`segment_losses`: ``(loss, terms)``, each term a mean over the valid steps.
+
+    ``weights[B]``: each segment's steps count ``weights`` times (default 1: the plain mean over valid steps).
+    ``loss = action + latent_coef * latent``; 0 (with a graph) when no step is valid.
+    """
+    w = torch.ones_like(valid) if weights is None else weights  # [B]
+    steps = (w * valid).sum().clamp(min=1e-12)  # weighted valid steps (no step: every term is 0)
+    parts = {name: (w * term).sum() / steps for name, term in terms.items()}
+    loss = parts["action"] + latent_coef * parts["latent"] if "latent" in parts else parts["action"]
+    return loss, parts
+
+
 def sequence_loss(
     student: MLPStudent, batch: SequenceBatch, kind: LossKind = "mse", latent_coef: float = 0.0
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Truncated-BPTT loss of one minibatch of segments: ``(loss, {"action": ..., "latent": ...})``.
 
-    The student is unrolled from the stored hidden state ``batch.h0`` (detached: no gradient flows into earlier
-    segments), with its state zeroed after every ``done`` inside the segment. The loss is the average over valid
-    steps, not a sum, so it does not grow with the segment length.
-
-    With ``latent_coef > 0`` the labels are ``[..., A + L]``: the teacher's actions, then its latent of the same step,
-    and ``loss = action loss + latent_coef * mse(student feature[..., L], teacher latent)`` (a
-    :class:`~isaaclab_distill.models.DepthStudent`'s ``forward_sequence_with_feature``).
+    The average over valid steps, not a sum, so it does not grow with the segment length (:func:`segment_losses`).
     """
-    h0 = None if batch.h0 is None else batch.h0.detach()  # [K, B, H]
-    if latent_coef > 0.0:  # a flat batch of transitions is a segment of one step: [T = 1, B]
-        obs, dones = (batch.obs.unsqueeze(0), None) if batch.flat else (batch.obs, batch.dones)
-        pred, feature = student.forward_sequence_with_feature(obs, h0, dones)  # [T, B, A], [T, B, L]
-        labels, mask = batch.actions.view(*pred.shape[:-1], -1), batch.mask.view(pred.shape[:-1])  # [T, B, A + L]
-        a = student.action_dim
-        parts = {"action": behaviour_loss(pred, labels[..., :a], mask, kind)}
-        parts["latent"] = behaviour_loss(feature, labels[..., a:], mask, "mse")
-        return parts["action"] + latent_coef * parts["latent"], parts
-    if batch.flat:
-        pred, _ = student(batch.obs, h0)  # [B, A]
-    else:
-        pred = student.forward_sequence(batch.obs, h0, batch.dones)  # [T, B, A]
-    parts = {"action": behaviour_loss(pred, batch.actions, batch.mask, kind)}
-    return parts["action"], parts
+    return reduce_segments(*segment_losses(student, batch, kind, latent_coef), latent_coef)

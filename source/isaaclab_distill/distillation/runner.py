@@ -5,7 +5,7 @@ Per epoch: (1) collect ``num_steps_per_env`` steps in every env with :class:`.al
 to TensorBoard, print one line, write checkpoints. This is the one place that knows the checkpoint file names.
 
 Resume restores the student, optimizer, epoch, best return, RNG states and the teacher evaluation results (teacher
-return, position offsets, per-teacher student returns). The dataset (it can be GBs) is saved only with
+return, position offsets, per-teacher student returns, loss weights). The dataset (it can be GBs) is saved only with
 ``checkpoint_dataset``; then, given the same env state, a resumed run is bit-for-bit the uninterrupted one. Without
 it a resumed run refills the dataset from new rollouts. A simulator always restarts from a reset (Isaac Lab cannot
 save its state), so a resumed script run collects different episodes than the uninterrupted run would have.
@@ -74,8 +74,7 @@ class DistillationRunner:
         self.env, self.cfg, self.log_dir, self.ranks = env, cfg, log_dir, ranks or Distributed()
         samples = int(env.num_envs) * cfg.num_steps_per_env * self.ranks.world_size  # per epoch, all ranks
         self.logger = EpochLogger(writer, samples, cfg.n_epochs, self.ranks.is_main)
-        self.device = torch.device(env.device)
-        self.num_envs = int(env.num_envs)
+        self.device, self.num_envs = torch.device(env.device), int(env.num_envs)
         obs = env.get_observations()
         found = shape_mismatch(student.obs_shapes, obs)
         if list(student.obs_shapes) != list(cfg.student_obs_groups):
@@ -182,7 +181,8 @@ class DistillationRunner:
             ev = self._evaluate_student(last) if evaluate else None  # 3. evaluation (None: too few free episodes)
             self.epoch, last_eval = epoch + 1, last_eval if ev is None else ev
             ratio = ev["mean_return"] / self.teacher_return if ev is not None and self.teacher_return else math.nan
-            self.logger.log_epoch(self.epoch, coll, {"": loss, **self.alg.loss_parts}, ev, ratio)  # 4. logging
+            losses = {"": loss, **self.alg.loss_parts}  # 4. logging
+            self.logger.log_epoch(self.epoch, coll, losses, ev, ratio, self.alg.balance.scalars())
             # 5. checkpoints (only after a fully successful epoch)
             if ev is not None and ev["mean_return"] > self.best_return:
                 self.best_return = ev["mean_return"]

@@ -142,6 +142,8 @@ def apply_distillation_args(args: Any, cfg: DistillationCfg, num_envs: int, max_
         )
     if not cfg.algorithm.latent_loss_coef >= 0.0:
         raise UserError(f"agent.algorithm.latent_loss_coef must be >= 0, got {cfg.algorithm.latent_loss_coef}")
+    if not cfg.multi_teacher.group_loss_power >= 0.0:
+        raise UserError(f"agent.multi_teacher.group_loss_power must be >= 0, got {cfg.multi_teacher.group_loss_power}")
     if cfg.algorithm.average_last_epochs < 0:
         raise UserError(f"agent.algorithm.average_last_epochs must be >= 0, got {cfg.algorithm.average_last_epochs}")
     student_class(cfg.student.class_name)  # a registered student, before the simulator starts

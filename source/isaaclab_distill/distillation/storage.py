@@ -42,6 +42,7 @@ class SequenceBatch:
     mask: torch.Tensor  # [T, B] bool, step is real (not padding) and valid for training
     h0: torch.Tensor | None  # [K, B, H] stored student hidden state at the first step, or None
     flat: bool = False
+    env: torch.Tensor | None = None  # [B] env index of each segment (per-group loss weights)
 
 
 class EpisodeDataset:
@@ -275,6 +276,7 @@ class EpisodeDataset:
                 dones=self.dones[t_phys, env_b] & real,
                 mask=mask,
                 h0=h0,
+                env=env,
             )
             if seq_len == 1:  # flat minibatch of transitions: drop the time axis
                 batch = SequenceBatch(
@@ -284,5 +286,6 @@ class EpisodeDataset:
                     mask=batch.mask[0],
                     h0=h0,
                     flat=True,
+                    env=env,
                 )
             yield batch
