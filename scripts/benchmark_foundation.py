@@ -8,8 +8,9 @@ One command runs the whole pipeline on CPU with this package's own scripts, as a
    per held-out vehicle (H vehicles drawn with ``--held_out_seed``: the same family, vehicles no student sees);
    ``--jobs`` at once;
 2. ``distillation.py --teacher_manifest``: the K training teachers into one GRU student
-   (``+experiment=quadcopter_foundation``: worst-k teacher selection and position-offset correction on) and, as the
-   ablation without memory, into an MLP student with the same schedule; both at once with ``--jobs 2``;
+   (``+experiment=quadcopter_foundation``: the task's ``QuadcopterFoundationDistillationCfg``, position-offset
+   correction on) and, as the ablation without memory, into an MLP student with the same schedule; both at once
+   with ``--jobs 2``;
 3. ``foundation_eval.py``: every vehicle, training and held-out, in one env; the teachers on their own vehicles and
    both students everywhere, from the same seeded reset; the per-vehicle table (``foundation_eval.{json,md,png}``).
 

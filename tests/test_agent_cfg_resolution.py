@@ -184,6 +184,7 @@ def test_student_reads_the_envs_student_group_when_the_cfg_names_none():
         ("agent.algorithm.teacher_forcing_share=0", "teacher_forcing_share must be in (0, 1], got 0"),
         ("agent.algorithm.learning_rate=5e-5", "min_learning_rate must be in [0, learning_rate=5e-05], got 0.0001"),
         ("agent.algorithm.average_last_epochs=-1", "agent.algorithm.average_last_epochs must be >= 0, got -1"),
+        ("agent.multi_teacher.group_loss_power=-1", "agent.multi_teacher.group_loss_power must be >= 0, got -1"),
     ],
 )
 def test_bad_optimizer_or_loss_is_rejected_before_the_simulator(override, message):
