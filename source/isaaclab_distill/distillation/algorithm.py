@@ -229,8 +229,8 @@ class DistillationAlgorithm:
         for batch in minibatches(self.dataset, cfg, self.generators["shuffle"]):
             if check_interrupt is not None:
                 check_interrupt()
-            terms, steps = segment_losses(self.student, batch, cfg.loss, cfg.latent_loss_coef)  # [B] sums, valid
-            loss, parts, valid = self.balance.reduce(batch.env, terms, steps, cfg.latent_loss_coef)  # + weighted steps
+            segments, steps = segment_losses(self.student, batch, cfg.loss, cfg.latent_loss_coef)  # [B] sums, valid
+            loss, parts, valid = self.balance.reduce(batch.env, segments, steps, cfg.latent_loss_coef)  # weighted steps
             # [valid steps, non-finite losses, valid-weighted loss and terms] over the ranks: one sync per minibatch
             terms = [loss.detach() * valid, *(part.detach() * valid for part in parts.values())]
             stats = self.ranks.all_reduce_sum(torch.stack([valid, (~torch.isfinite(loss)).to(loss.dtype), *terms]))

@@ -1,8 +1,7 @@
 """Per-teacher-group loss weights: more weight on the groups the student imitates worst.
 
 With several teachers (one per vehicle) the plain loss is a mean over all envs, so a teacher whose actions are harder
-to imitate (a vehicle with fast motors: sharper commands) is matched less well than the rest, and the student's
-return on that vehicle lags. :class:`GroupLossBalance` weights each group's steps by its action loss:
+to imitate is matched less well than the rest. :class:`GroupLossBalance` weights each group's steps by its action loss:
 
     w_k = K * l_k^p / sum_j l_j^p        (mean 1 over the K groups; p = ``multi_teacher.group_loss_power``)
 
@@ -12,6 +11,10 @@ the loss minimised is ``sum_k l_k^2 / sum_k l_k`` (the large ones count quadrati
 every group keeps feeding the update, so the student does not forget the vehicles it already flies (worst_k with
 k = 2 of 8 collapsed, see ``QuadcopterFoundationDistillationCfg``). The weights change once per epoch, from the loss
 sums of all ranks, so every rank of a ``torchrun`` job uses the same weights.
+
+A group's loss is not its return: on the foundation benchmark the vehicle whose return lagged most had the lowest
+training loss (its lag was a hover offset), and p = 1 or 0.5 moved the worst vehicle instead of lifting it (measured
+in ``QuadcopterFoundationDistillationCfg``), so the foundation config leaves this off.
 """
 
 from __future__ import annotations
