@@ -87,10 +87,6 @@ class QuadcopterFoundationEnvCfg(QuadcopterEnvCfg):
     """Seed of the sampler (held-out vehicles: another seed)."""
     vehicle_id: int = -1
     """Fly vehicle ``k`` alone (``0 <= k < num_vehicles``), or all of them (``-1``)."""
-    ang_vel_reward_scale = -0.05
-    """Five times the one-vehicle task's: at -0.01, teachers of 4 of 8 vehicles hovered spinning about the vertical
-    (0.5-9.5 rad/s; vehicle 3 at 9.5 rad/s tilted 32 deg, the rotor thrust coning about the goal), and the students
-    fell into those spinning modes on the wrong vehicles. At -0.05 the same vehicle 3 hovers level at 0.2 rad/s."""
 
     def vehicle_variants(self) -> list[DynamicsRandomizationCfg]:
         """The vehicles of the env blocks: the explicit list, else the sampled ones, narrowed to ``vehicle_id``."""
