@@ -107,3 +107,48 @@ def test_teacher_count_must_match_the_vehicle_variants():
     check_teacher_variants(multi, 2)
     with pytest.raises(UserError, match="2 vehicle variants but 3 teacher checkpoints"):
         check_teacher_variants(multi, 3)
+
+
+def test_penalty_ramp_waits_for_flight_then_rises_to_the_full_penalty():
+    from isaaclab_distill.tasks.quadcopter.quadcopter_env_cfg import PenaltyCurriculumCfg
+
+    cfg = PenaltyCurriculumCfg(start_fraction=0.2, ramp_steps=10, flying_fraction=0.8)
+    ramp = mdp.PenaltyRamp(cfg, "cpu")
+    crash, fly = torch.tensor([True, False, False]), torch.tensor([False, True, False])
+    none = torch.zeros(3, dtype=torch.bool)
+    assert float(ramp.multiplier()) == pytest.approx(0.2)
+    for _ in range(50):  # every ended episode crashes: the vehicle does not fly, the penalty stays small
+        ramp.step(died=crash, time_out=none)
+    assert float(ramp.progress) == 0.0
+    step = 0
+    while float(ramp.progress) == 0.0 and step < 200:  # then one time-out per step
+        ramp.step(died=none, time_out=fly)
+        step += 1
+    # the crashes decay by 1 % per step: time-outs 100 (1 - 0.99^s) >= 0.8 (39.5 0.99^s + 100 (1 - 0.99^s)) at s = 95
+    assert step == 95
+    for _ in range(9):
+        ramp.step(died=none, time_out=fly)
+    assert float(ramp.multiplier()) == pytest.approx(1.0)
+    for _ in range(500):  # it never falls back
+        ramp.step(died=crash, time_out=none)
+    assert float(ramp.multiplier()) == pytest.approx(1.0)
+    # a crash on the last step of an episode is a crash; no curriculum: the full penalty throughout
+    crashing = mdp.PenaltyRamp(cfg, "cpu")
+    for _ in range(100):
+        crashing.step(died=crash, time_out=crash)
+    assert float(crashing.progress) == 0.0
+    assert float(mdp.PenaltyRamp(None, "cpu").multiplier()) == 1.0
+
+
+def test_foundation_teachers_ramp_the_spin_penalty_and_evaluations_score_the_full_one():
+    from isaaclab_distill.foundation import EVAL_OVERRIDES
+
+    register_tasks()
+    train, _ = load_task_configs("Isaac-Quadcopter-Point-Ctrl-Foundation-v0", None, [])
+    play, _ = load_task_configs("Isaac-Quadcopter-Point-Ctrl-Foundation-Play-v0", None, [])
+    single, _ = load_task_configs("Isaac-Quadcopter-Point-Ctrl-v0", None, [])
+    assert train.ang_vel_penalty_curriculum is not None and train.ang_vel_reward_scale < single.ang_vel_reward_scale
+    assert single.ang_vel_penalty_curriculum is None and play.ang_vel_penalty_curriculum is None
+    # the distillation experiment (checked in test_experiments.py) and the foundation evaluation turn it off
+    evaluated, _ = load_task_configs("Isaac-Quadcopter-Point-Ctrl-Foundation-v0", None, EVAL_OVERRIDES)
+    assert evaluated.ang_vel_penalty_curriculum is None
