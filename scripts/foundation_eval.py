@@ -39,14 +39,7 @@ from isaaclab_distill.distillation import Teacher  # noqa: E402
 from isaaclab_distill.distillation.manifest import apply_variants, load_teacher_manifest  # noqa: E402
 from isaaclab_distill.distillation.rollout import TeacherGroupsPolicy, rollout, synchronous_reset  # noqa: E402
 from isaaclab_distill.evaluation import checkpoint_kind, load_policy  # noqa: E402
-from isaaclab_distill.foundation import (  # noqa: E402
-    EVAL_OVERRIDES,
-    block_means,
-    summarize,
-    variant_parameters,
-    vehicle_table,
-    write_report,
-)
+from isaaclab_distill.foundation import block_means, summarize, variant_parameters, vehicle_table, write_report  # noqa: E402
 from isaaclab_distill.utils import UserError, load_task_configs  # noqa: E402
 from isaaclab_distill.utils.envs import make_env  # noqa: E402
 from isaaclab_distill.utils.runs import teacher_agent_cfg  # noqa: E402
@@ -90,7 +83,7 @@ def main() -> None:
     if args_cli.envs_per_vehicle < 1:
         raise UserError(f"--envs_per_vehicle must be at least 1, got {args_cli.envs_per_vehicle}")
     vehicles = vehicles_of(manifests)
-    env_cfg, _ = load_task_configs(task, None, EVAL_OVERRIDES)
+    env_cfg, _ = load_task_configs(task, None, [])
     apply_env_args(args_cli, env_cfg)
     apply_variants(env_cfg, [v["variant"] for v in vehicles])
     env_cfg.scene.num_envs = num_envs = len(vehicles) * args_cli.envs_per_vehicle

@@ -21,8 +21,6 @@ from .utils.io import atomic_write_text
 
 JSON_FILE, MARKDOWN_FILE, PLOT_FILE = "foundation_eval.json", "foundation_eval.md", "foundation_eval.png"
 SETS = ("train", "held_out")
-EVAL_OVERRIDES = ["env.ang_vel_penalty_curriculum=null"]
-"""Every policy is scored on the task's full reward: the teachers' penalty curriculum would grow between rollouts."""
 
 
 def block_means(result: RolloutResult, num_envs: int, num_blocks: int) -> list[float]:

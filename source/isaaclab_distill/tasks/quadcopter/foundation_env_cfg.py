@@ -15,7 +15,7 @@ import torch
 from isaaclab.utils import configclass
 
 from ...utils.errors import UserError
-from .quadcopter_env_cfg import VEHICLE_PARAMETERS, DynamicsRandomizationCfg, PenaltyCurriculumCfg, QuadcopterEnvCfg
+from .quadcopter_env_cfg import VEHICLE_PARAMETERS, DynamicsRandomizationCfg, QuadcopterEnvCfg
 
 FOUNDATION_RANGES = DynamicsRandomizationCfg(
     mass_scale_range=(0.7, 1.4),
@@ -87,12 +87,6 @@ class QuadcopterFoundationEnvCfg(QuadcopterEnvCfg):
     """Seed of the sampler (held-out vehicles: another seed)."""
     vehicle_id: int = -1
     """Fly vehicle ``k`` alone (``0 <= k < num_vehicles``), or all of them (``-1``)."""
-    ang_vel_reward_scale = -0.05
-    """5x the one-vehicle task's: at -0.01 half of the teachers hovered spinning about the vertical (up to 9.9 rad/s,
-    tilted 32 deg) and the student copied those modes, sometimes onto the wrong vehicle."""
-    ang_vel_penalty_curriculum: PenaltyCurriculumCfg | None = PenaltyCurriculumCfg()
-    """From 1/5 of the penalty (the one-vehicle task's) once the teacher flies: with the full penalty from the start,
-    one teacher in eight had not taken off after 200 PPO iterations."""
 
     def vehicle_variants(self) -> list[DynamicsRandomizationCfg]:
         """The vehicles of the env blocks: the explicit list, else the sampled ones, narrowed to ``vehicle_id``."""

@@ -48,7 +48,6 @@ class QuadcopterEnv(DirectRLEnv):
         self._vehicle = {name: bounds.mean(dim=-1) for name, bounds in self._ranges.items()}  # [N] each
         self._authority = torch.ones(n, 3, device=dev)  # roll, pitch, yaw moment multipliers, set per episode
         self._episode_sums = {k: torch.zeros(n, device=dev) for k in ("lin_vel", "ang_vel", "distance_to_goal")}
-        self._ang_vel_ramp = mdp.PenaltyRamp(cfg.ang_vel_penalty_curriculum, dev)
 
     # -- actions
 
@@ -94,7 +93,7 @@ class QuadcopterEnv(DirectRLEnv):
         distance = mdp.distance_to_goal_tanh(d.root_pos_w.torch, self._goal_w, cfg.distance_to_goal_std)
         terms = {
             "lin_vel": mdp.squared_norm(d.root_lin_vel_b.torch) * cfg.lin_vel_reward_scale,
-            "ang_vel": mdp.squared_norm(d.root_ang_vel_b.torch) * self.ang_vel_penalty_scale(),
+            "ang_vel": mdp.squared_norm(d.root_ang_vel_b.torch) * cfg.ang_vel_reward_scale,
             "distance_to_goal": distance * cfg.distance_to_goal_reward_scale,
         }
         reward = torch.zeros(self.num_envs, device=self.device)
@@ -110,13 +109,7 @@ class QuadcopterEnv(DirectRLEnv):
         height = d.root_pos_w.torch[:, 2] - self.scene.env_origins[:, 2]
         out_of_bounds = (height < self.cfg.min_height) | (height > self.cfg.max_height)
         spin = torch.linalg.norm(d.root_ang_vel_b.torch, dim=-1) > self.cfg.max_ang_vel
-        died = out_of_bounds | spin
-        self._ang_vel_ramp.step(died, time_out)
-        return died, time_out
-
-    def ang_vel_penalty_scale(self) -> torch.Tensor:
-        """The angular-velocity reward scale now: ``cfg.ang_vel_reward_scale``, times its curriculum's multiplier."""
-        return self.cfg.ang_vel_reward_scale * self._ang_vel_ramp.multiplier()
+        return out_of_bounds | spin, time_out
 
     def _reset_idx(self, env_ids: Sequence[int] | torch.Tensor | None):
         if env_ids is None:
@@ -130,7 +123,6 @@ class QuadcopterEnv(DirectRLEnv):
         log = {f"Episode_Reward/{k}": v[env_ids].mean() / self.max_episode_length_s for k, v in sums.items()}
         log["Metrics/final_distance_to_goal"] = final_distance.mean()
         log["Metrics/final_body_rate"] = torch.linalg.norm(d.root_ang_vel_b.torch[env_ids], dim=-1).mean()  # [rad/s]
-        log["Curriculum/ang_vel_reward_scale"] = self.ang_vel_penalty_scale()
         self.extras["log"] = log
         for v in self._episode_sums.values():
             v[env_ids] = 0.0

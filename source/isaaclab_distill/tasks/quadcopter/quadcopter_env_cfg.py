@@ -67,23 +67,6 @@ class DynamicsRandomizationCfg:
 
 
 @configclass
-class PenaltyCurriculumCfg:
-    """A penalty that starts small and grows while the vehicle flies (the ramp: ``mdp.PenaltyRamp``).
-
-    A full penalty from the start slows the take-off, a small one lets the vehicle hover spinning about the vertical
-    (measured on the foundation vehicles: ``foundation_env_cfg.py``). The ramp is not checkpointed: a
-    resumed run starts it again, and, flying already, is back at the full penalty after ``ramp_steps``.
-    """
-
-    start_fraction: float = 0.2
-    """The penalty's multiplier before the vehicle flies."""
-    ramp_steps: int = 960
-    """Env steps of flight from the start fraction to the full penalty (960: 40 PPO iterations of 24 steps)."""
-    flying_fraction: float = 0.8
-    """The vehicle flies while at least this fraction of the recently ended episodes ran to the time limit."""
-
-
-@configclass
 class QuadcopterSceneCfg(InteractiveSceneCfg):
     """A single rigid body per env, spawned from a primitive (no asset downloads)."""
 
@@ -162,9 +145,6 @@ class QuadcopterEnvCfg(DirectRLEnvCfg):
     distance_to_goal_std = 0.8
     """Length scale of the ``1 - tanh(d / std)`` shaping [m]."""
 
-    ang_vel_penalty_curriculum: PenaltyCurriculumCfg | None = None
-    """Raise the angular-velocity penalty to its full scale only once the vehicle flies (None: full from the start)."""
-
     # terminations
     min_height = 0.1
     max_height = 2.0
@@ -183,10 +163,9 @@ class QuadcopterEnvCfg(DirectRLEnvCfg):
         self.scene.goal_marker = GOAL_MARKER_CFG
 
     def play_mode(self):
-        """Settings for watching a policy: few envs, no staggered episode starts, the full reward (no curriculum)."""
+        """Settings for watching a policy: few envs, no staggered episode starts."""
         self.scene.num_envs = 16
         self.spread_initial_episodes = False
-        self.ang_vel_penalty_curriculum = None
 
 
 @configclass

@@ -1,11 +1,9 @@
-"""Pure-tensor MDP terms of the quadcopter task (actuation, rewards, curricula); unit-testable without the simulator."""
+"""Pure-tensor MDP terms of the quadcopter task (actuation, rewards); unit-testable without the simulator."""
 
 from .actuation import first_order_lag, motor_mixer, sample_uniform, sample_uniform_per_env
-from .curriculum import PenaltyRamp
 from .rewards import distance_to_goal_tanh, squared_norm
 
 __all__ = [
-    "PenaltyRamp",
     "distance_to_goal_tanh",
     "first_order_lag",
     "motor_mixer",
