@@ -79,6 +79,23 @@ def test_distance_shaping(dist, expected):
     assert value.item() == pytest.approx(expected, abs=1e-6)
 
 
+def test_heading_rate_penalises_turning_about_gravity_only():
+    """Level: the yaw rate squared; tilted 90 deg (gravity along body x): the roll rate; roll/pitch alone cost 0."""
+    level = torch.tensor([[0.0, 0.0, -1.0]])
+    rates = torch.tensor([[0.0, 0.0, 3.0], [2.0, -1.0, 0.0]])
+    assert mdp.heading_rate_squared(rates, level.expand(2, 3)).tolist() == pytest.approx([9.0, 0.0])
+    side = torch.tensor([[1.0, 0.0, 0.0]])
+    assert mdp.heading_rate_squared(torch.tensor([[2.0, 0.0, 3.0]]), side).item() == pytest.approx(4.0)
+
+
+def test_only_the_foundation_task_penalises_the_heading_rate():
+    """The foundation's sampled vehicles need it against spinning-hover teachers; the other tasks keep their reward."""
+    foundation, _ = load_task_configs("Isaac-Quadcopter-Point-Ctrl-Foundation-v0", None)
+    assert foundation.spin_reward_scale < 0.0
+    for task_id in QUAD_IDS:
+        assert load_task_configs(task_id, None)[0].spin_reward_scale == 0.0
+
+
 def test_vehicle_variants_lie_inside_the_normalisation_ranges():
     """Teacher k of a multi-vehicle distillation is bound to variant k: the variants must be distinct and in range."""
     multi, _ = load_task_configs("Isaac-Quadcopter-Point-Ctrl-MultiVehicle-v0", None)

@@ -47,7 +47,7 @@ class QuadcopterEnv(DirectRLEnv):
         }
         self._vehicle = {name: bounds.mean(dim=-1) for name, bounds in self._ranges.items()}  # [N] each
         self._authority = torch.ones(n, 3, device=dev)  # roll, pitch, yaw moment multipliers, set per episode
-        self._episode_sums = {k: torch.zeros(n, device=dev) for k in ("lin_vel", "ang_vel", "distance_to_goal")}
+        self._episode_sums = {k: torch.zeros(n, device=dev) for k in ("lin_vel", "ang_vel", "distance_to_goal", "spin")}
 
     # -- actions
 
@@ -91,10 +91,12 @@ class QuadcopterEnv(DirectRLEnv):
     def _get_rewards(self) -> torch.Tensor:
         d, cfg = self.robot.data, self.cfg
         distance = mdp.distance_to_goal_tanh(d.root_pos_w.torch, self._goal_w, cfg.distance_to_goal_std)
+        spin = mdp.heading_rate_squared(d.root_ang_vel_b.torch, d.projected_gravity_b.torch)
         terms = {
             "lin_vel": mdp.squared_norm(d.root_lin_vel_b.torch) * cfg.lin_vel_reward_scale,
             "ang_vel": mdp.squared_norm(d.root_ang_vel_b.torch) * cfg.ang_vel_reward_scale,
             "distance_to_goal": distance * cfg.distance_to_goal_reward_scale,
+            "spin": spin * cfg.spin_reward_scale,
         }
         reward = torch.zeros(self.num_envs, device=self.device)
         for name, value in terms.items():

@@ -144,6 +144,8 @@ class QuadcopterEnvCfg(DirectRLEnvCfg):
     distance_to_goal_reward_scale = 15.0
     distance_to_goal_std = 0.8
     """Length scale of the ``1 - tanh(d / std)`` shaping [m]."""
+    spin_reward_scale = 0.0
+    """Scale of the squared heading rate, the body rate about the gravity axis ``(w_b . g_b)^2`` (0: off)."""
 
     # terminations
     min_height = 0.1
