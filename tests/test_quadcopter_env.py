@@ -102,3 +102,18 @@ def test_vehicle_parameters_reach_the_physics(env):
     finally:
         env._ranges.update(saved)
         env.reset()
+
+
+def test_only_positive_rewards_clips_the_step_reward(env):
+    """Random motor commands cost more than the distance shaping pays; with the clip no step reward is negative."""
+
+    def rewards() -> torch.Tensor:
+        return torch.stack([env.step(2.0 * torch.rand(NUM_ENVS, 4, device=env.device) - 1.0)[1] for _ in range(50)])
+
+    assert (rewards() < 0.0).any()
+    env.cfg.only_positive_rewards = True
+    try:
+        clipped = rewards()
+    finally:
+        env.cfg.only_positive_rewards = False
+    assert (clipped >= 0.0).all() and (clipped > 0.0).any()

@@ -89,11 +89,12 @@ def test_heading_rate_penalises_turning_about_gravity_only():
 
 
 def test_only_the_foundation_task_penalises_the_heading_rate():
-    """The foundation's sampled vehicles need it against spinning-hover teachers; the other tasks keep their reward."""
+    """The foundation's sampled vehicles need both against spinning teachers; the other tasks keep their reward."""
     foundation, _ = load_task_configs("Isaac-Quadcopter-Point-Ctrl-Foundation-v0", None)
-    assert foundation.spin_reward_scale < 0.0
+    assert foundation.spin_reward_scale < 0.0 and foundation.only_positive_rewards
     for task_id in QUAD_IDS:
-        assert load_task_configs(task_id, None)[0].spin_reward_scale == 0.0
+        cfg = load_task_configs(task_id, None)[0]
+        assert cfg.spin_reward_scale == 0.0 and not cfg.only_positive_rewards
 
 
 def test_vehicle_variants_lie_inside_the_normalisation_ranges():

@@ -103,6 +103,8 @@ class QuadcopterEnv(DirectRLEnv):
             value = value * self.step_dt
             self._episode_sums[name] += value
             reward += value
+        if cfg.only_positive_rewards:
+            reward = reward.clamp(min=0.0)
         return reward
 
     def _get_dones(self) -> tuple[torch.Tensor, torch.Tensor]:

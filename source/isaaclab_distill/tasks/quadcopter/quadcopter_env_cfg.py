@@ -146,6 +146,8 @@ class QuadcopterEnvCfg(DirectRLEnvCfg):
     """Length scale of the ``1 - tanh(d / std)`` shaping [m]."""
     spin_reward_scale = 0.0
     """Scale of the squared heading rate, the body rate about the gravity axis ``(w_b . g_b)^2`` (0: off)."""
+    only_positive_rewards: bool = False
+    """Clip the step reward at 0 (legged_gym's option): dying early never pays, whatever the penalties cost."""
 
     # terminations
     min_height = 0.1
