@@ -68,8 +68,8 @@ class QuadcopterFoundationDistillationCfg(QuadcopterDistillationCfg):
     # with MSE, 0.964 / 1.003 with L1 (vehicle 7 at 0.070 m; held-out min 0.935 -> 1.006). Seed 1: 0.949 MSE, 0.940
     # L1, held-out min 0.532 MSE, 0.920 L1. Per-group loss weights (multi_teacher.group_loss_power, MSE, seed 0): 1.0
     # gave a min of 0.932, 0.5 0.935 (another vehicle became the worst).
-    # The worst vehicle changes with the seed because teachers of this family hover spinning (vehicle 3: 9.9 rad/s,
-    # tilted 32 deg) and the students copy those modes, sometimes onto another vehicle (README, "Foundation").
+    # (Those teachers hovered spinning, vehicle 3 at 9.9 rad/s, and the students copied it; the task's heading-rate
+    # penalty and clipped reward level them: README, "Foundation quadcopter policy".)
     algorithm = QuadcopterDistillationCfg().algorithm.replace(loss="l1")
     multi_teacher = MultiTeacherCfg(position_offset_correction=True, position_obs_slice=(6, 9))
     # four times the GRU state of the one-vehicle student: after 150 epochs the training-vehicle minimum / held-out
