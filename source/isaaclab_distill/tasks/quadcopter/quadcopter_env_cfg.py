@@ -147,7 +147,8 @@ class QuadcopterEnvCfg(DirectRLEnvCfg):
     spin_reward_scale = 0.0
     """Scale of the squared heading rate, the body rate about the gravity axis ``(w_b . g_b)^2`` (0: off)."""
     only_positive_rewards: bool = False
-    """Clip the step reward at 0 (legged_gym's option): dying early never pays, whatever the penalties cost."""
+    """Clip the step reward at 0 (legged_gym's option): dying early never pays, whatever the penalties cost. The
+    ``Episode_Reward/<term>`` logs stay the unclipped terms."""
 
     # terminations
     min_height = 0.1
